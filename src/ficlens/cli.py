@@ -1,0 +1,271 @@
+"""The command line: `ficlens analyze | report | tags | eval | demo | corpus | query | stats | serve`.
+
+The library raises; this module decides how to tell the user. A user's mistake (a missing or bad
+file) is one line on stderr and exit code 2; an internal fault is exit code 1 (traceback with --debug).
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .errors import FiclensError, InputError
+from .limits import DEFAULT_LIMITS, Limits
+
+app = typer.Typer(
+    help="Read fan fiction as data: structure, characters, narrator, who says what to whom, "
+         "relationships and AO3 tags.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+DEBUG = False
+
+DEFAULT_DATA = Path("../shared/data")
+
+
+class Format(str, Enum):
+    json = "json"
+    tsv = "tsv"
+    html = "html"
+
+
+def _version(value: bool):
+    if value:
+        out.print(f"ficlens {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks of internal errors."),
+):
+    global DEBUG
+    DEBUG = debug
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+
+
+def _limits(max_bytes: Optional[int]) -> Limits:
+    return DEFAULT_LIMITS if max_bytes is None else Limits(max_bytes=max_bytes)
+
+
+def _analyze_one(path: Path, until: Optional[str], limits: Limits):
+    """Analyse one file; returns the Story, or None after reporting why it could not be read."""
+    from .api import analyze_path
+
+    try:
+        return analyze_path(path, until=until, limits=limits)
+    except FiclensError as e:
+        fail(str(e))
+        return None
+    except Exception as e:  # an internal fault: say so plainly, keep going with the other files
+        if DEBUG:
+            raise
+        fail(f"{path}: internal error ({type(e).__name__}: {e}); rerun with --debug for details")
+        return None
+
+
+@app.command()
+def analyze(
+    files: list[Path] = typer.Argument(..., help="Story files: .txt, .html/.htm, .epub."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Write one output per story here."),
+    fmt: Format = typer.Option(Format.json, "--format", "-f", help="json, tsv (BookNLP-style) or html."),
+    until: Optional[str] = typer.Option(None, "--until", help="Run the pipeline up to this stage only."),
+    max_bytes: Optional[int] = typer.Option(None, "--max-bytes", help="Refuse files larger than this."),
+):
+    """Analyse stories. With one FILE, no --out and --format json, the JSON goes to stdout."""
+    from .export.json import dumps
+
+    if out_dir is None and (len(files) > 1 or fmt is not Format.json):
+        fail("give --out DIR for several files or for tsv/html output")
+        raise typer.Exit(2)
+    limits = _limits(max_bytes)
+    failed = 0
+    for path in files:
+        story = _analyze_one(path, until, limits)
+        if story is None:
+            failed += 1
+            continue
+        if out_dir is None:
+            sys.stdout.write(dumps(story) + "\n")
+            continue
+        for written in write_outputs(story, out_dir, path.stem, fmt):
+            err.print(f"wrote {written}", highlight=False)
+    if failed:
+        raise typer.Exit(2)
+
+
+def write_outputs(story, out_dir: Path, stem: str, fmt: Format) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if fmt is Format.json:
+        from .export.json import dumps
+
+        path = out_dir / f"{stem}.json"
+        path.write_text(dumps(story), encoding="utf-8")
+        return [path]
+    if fmt is Format.tsv:
+        from .export.tsv import write_tsv
+
+        return write_tsv(story, out_dir, stem)
+    from .export.report import render_report
+
+    path = out_dir / f"{stem}.html"
+    path.write_text(render_report(story), encoding="utf-8")
+    return [path]
+
+
+@app.command()
+def report(
+    file: Path = typer.Argument(..., help="A story file."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="HTML file (default: STEM.html here)."),
+):
+    """Write a self-contained HTML report of one story."""
+    from .export.report import render_report
+
+    story = _analyze_one(file, None, DEFAULT_LIMITS)
+    if story is None:
+        raise typer.Exit(2)
+    target = output or Path(f"{file.stem}.html")
+    target.write_text(render_report(story), encoding="utf-8")
+    err.print(f"wrote {target}", highlight=False)
+
+
+@app.command()
+def demo(
+    folder: Path = typer.Argument(Path("examples"), help="Folder of stories to analyse."),
+    out_dir: Path = typer.Option(Path("out/demo"), "--out", "-o", help="Where reports and JSON go."),
+):
+    """Analyse every story in FOLDER, print a summary of each, and write JSON and HTML reports."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in {".txt", ".html", ".htm", ".epub"})
+    if not files:
+        fail(f"{folder}: no story files (.txt, .html, .epub) found")
+        raise typer.Exit(2)
+    reports = []
+    for path in files:
+        story = _analyze_one(path, None, DEFAULT_LIMITS)
+        if story is None:
+            continue
+        print_summary(story)
+        write_outputs(story, out_dir, path.stem, Format.json)
+        reports += write_outputs(story, out_dir, path.stem, Format.html)
+    for r in reports:
+        out.print(f"report: [bold]{r}[/bold]  (open it in a browser)", highlight=False)
+
+
+def print_summary(story) -> None:
+    """A readable summary of one analysed story."""
+    from .export.json import story_to_dict
+
+    d = story_to_dict(story)
+    title = d["meta"]["title"] or "(untitled)"
+    table = Table(title=f"{title}  [dim]{story.source.path}[/dim]", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    kinds: dict[str, int] = {}
+    for s in story.sections:
+        kinds[s.kind] = kinds.get(s.kind, 0) + 1
+    table.add_row("words", f"{d['stats']['words']:,} (notes excluded)")
+    table.add_row("sections", ", ".join(f"{k} {n}" for k, n in kinds.items()))
+    table.add_row("quotes", f"{len(story.quotes)} in {len({q.utterance for q in story.quotes})} utterances")
+    if story.narration.person:
+        table.add_row("narration", f"{story.narration.person} person"
+                      + (f", narrator {story.narration.narrator}" if story.narration.narrator else ""))
+    if story.characters:
+        cast = [c for c in story.characters if not c.mentioned_only][:6]
+        table.add_row("cast", ", ".join(f"{c.name} ({c.counts.get('lines', 0)} lines)" for c in cast))
+    tags = d["tags"]
+    if tags.get("rating"):
+        table.add_row("rating", tags["rating"]["name"])
+    for key in ("fandoms", "relationships", "freeform"):
+        if tags.get(key):
+            table.add_row(key, ", ".join(t["name"] for t in tags[key]))
+    out.print(table)
+
+
+@app.command("eval")
+def evaluate(
+    name: str = typer.Argument(..., help="Evaluation name, or 'list' to see them, or 'all'."),
+    data: Path = typer.Option(DEFAULT_DATA, "--data", help="The gold data folder (../shared/data)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+):
+    """Score ficlens against gold data (LitBank, PDNC, AO3 warnings)."""
+    from . import eval as evaluations
+
+    if name == "list":
+        for n in evaluations.names():
+            out.print(n)
+        return
+    todo = evaluations.names() if name == "all" else [name]
+    results = []
+    for n in todo:
+        try:
+            results.append(evaluations.run(n, data))
+        except FiclensError as e:
+            fail(str(e))
+            raise typer.Exit(2)
+    for r in results:
+        if as_json:
+            sys.stdout.write(json.dumps({"name": r.name, "metrics": r.metrics, "details": r.details,
+                                         "notes": r.notes}, indent=2) + "\n")
+            continue
+        table = Table(title=r.name, title_justify="left")
+        table.add_column("metric")
+        table.add_column("value", justify="right")
+        for k, v in r.metrics.items():
+            table.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
+        out.print(table)
+        if r.notes:
+            out.print(f"[dim]{r.notes}[/dim]")
+
+
+def _register_optional_commands() -> None:
+    # corpus/, web/ and tags add their own commands; each module exposes `register(app)`.
+    for module in ("ficlens.export.ao3_cli", "ficlens.corpus.cli", "ficlens.web.cli"):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+            continue
+        mod.register(app)
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    try:
+        app()
+    except InputError as e:
+        fail(str(e))
+        sys.exit(2)
+    except FiclensError as e:
+        fail(str(e))
+        sys.exit(2)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+        sys.exit(130)
+    except Exception as e:
+        if DEBUG:
+            raise
+        fail(f"internal error ({type(e).__name__}: {e}); rerun with --debug for details")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

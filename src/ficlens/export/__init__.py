@@ -1,0 +1,1 @@
+"""Exporters: they only turn a processed Story into a format; they compute nothing."""

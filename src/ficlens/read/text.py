@@ -1,0 +1,65 @@
+"""Plain-text reader: decode bytes in any common encoding, refuse binary data."""
+from __future__ import annotations
+
+import codecs
+
+from ..errors import Errors, InputError
+
+# Text has few control bytes; binary data (images, archives, executables) has many.
+_CONTROL = bytes(range(0, 9)) + bytes(range(14, 32))
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode(raw: bytes, path: str = "<bytes>") -> tuple[str, str]:
+    """Return (text, encoding name). Tries BOMs, strict UTF-8, UTF-16 without BOM, then cp1252/Latin-1."""
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding), encoding
+            except UnicodeDecodeError:
+                break
+    utf16 = _bomless_utf16(raw)
+    if utf16:
+        try:
+            return raw.decode(utf16), utf16
+        except UnicodeDecodeError:
+            pass
+    if _looks_binary(raw):
+        raise InputError(Errors.E004.format(path=path))
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    # Restricted on purpose: unrestricted detection misreads cp1252 as cp1250/cp852.
+    best = from_bytes(raw, cp_isolation=["utf_8", "cp1252", "latin_1"]).best()
+    if best is not None:
+        return str(best), best.encoding
+    # Mostly UTF-8 with a few bad bytes (a file glued from two sources): keep the text, mark the bytes.
+    return raw.decode("utf-8", errors="replace"), "utf-8 (with replacements)"
+
+
+def _bomless_utf16(raw: bytes) -> str | None:
+    """UTF-16 without a BOM shows up as a NUL in every other byte of ASCII-heavy text."""
+    sample = raw[:4096]
+    if len(sample) < 4:
+        return None
+    even_nuls = sample[0::2].count(0) / len(sample[0::2])
+    odd_nuls = sample[1::2].count(0) / len(sample[1::2])
+    if odd_nuls > 0.4 and even_nuls < 0.05:
+        return "utf-16-le"
+    if even_nuls > 0.4 and odd_nuls < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _looks_binary(raw: bytes) -> bool:
+    sample = raw[:65536]
+    if not sample:
+        return False
+    if b"\x00" in sample:
+        return True
+    controls = sum(sample.count(b) for b in _CONTROL)
+    return controls / len(sample) > 0.05
