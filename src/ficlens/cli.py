@@ -38,6 +38,8 @@ class Format(str, Enum):
     json = "json"
     tsv = "tsv"
     html = "html"
+    gexf = "gexf"
+    graphml = "graphml"
 
 
 def _version(value: bool):
@@ -84,11 +86,14 @@ def _analyze_one(path: Path, until: Optional[str], limits: Limits):
 def analyze(
     files: list[Path] = typer.Argument(..., help="Story files: .txt, .html/.htm, .epub."),
     out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Write one output per story here."),
-    fmt: Format = typer.Option(Format.json, "--format", "-f", help="json, tsv (BookNLP-style) or html."),
+    fmt: Format = typer.Option(Format.json, "--format", "-f", help="json, tsv (BookNLP-style), html, or gexf/graphml (relationship graph)."),
     until: Optional[str] = typer.Option(None, "--until", help="Run the pipeline up to this stage only."),
     max_bytes: Optional[int] = typer.Option(None, "--max-bytes", help="Refuse files larger than this."),
 ):
-    """Analyse stories. With one FILE, no --out and --format json, the JSON goes to stdout."""
+    """Analyse stories. With one FILE, no --out and --format json, the JSON goes to stdout.
+
+    Each file that cannot be read is reported on stderr and the others are still analysed;
+    the exit code is then 2."""
     from .export.json import dumps
 
     if out_dir is None and (len(files) > 1 or fmt is not Format.json):
@@ -122,6 +127,10 @@ def write_outputs(story, out_dir: Path, stem: str, fmt: Format) -> list[Path]:
         from .export.tsv import write_tsv
 
         return write_tsv(story, out_dir, stem)
+    if fmt in (Format.gexf, Format.graphml):
+        from .export.graph import write_graph
+
+        return [write_graph(story, out_dir / f"{stem}.{fmt.value}")]
     from .export.report import render_report
 
     path = out_dir / f"{stem}.html"
