@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from ..errors import Errors, InputError, LimitError
@@ -17,19 +18,28 @@ EPUB_SUFFIXES = {".epub"}
 
 def read_path(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> Story:
     """Read one story file; raises InputError with a message a user can act on."""
-    p = Path(path)
     name = str(path)
-    if p.is_dir():
-        raise InputError(Errors.E002.format(path=name))
-    if not p.exists():
-        raise InputError(Errors.E001.format(path=name))
     try:
-        size = p.stat().st_size
-        if size > limits.max_bytes:
-            raise LimitError(Errors.E005.format(path=name, size=size, limit=limits.max_bytes))
-        raw = p.read_bytes()
+        st = os.stat(path)
+    except FileNotFoundError as e:
+        raise InputError(Errors.E001.format(path=name)) from e
+    except (OSError, ValueError) as e:  # too long a name, a NUL in it, a loop of links, no permission
+        reason = getattr(e, "strerror", None) or e
+        raise InputError(Errors.E003.format(path=name, reason=reason)) from e
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(Errors.E002.format(path=name))
+    if not stat.S_ISREG(st.st_mode):
+        # A FIFO would block and /dev/zero would never end: only regular files are stories.
+        raise InputError(Errors.E003.format(path=name, reason="not a regular file"))
+    if st.st_size > limits.max_bytes:
+        raise LimitError(Errors.E005.format(path=name, size=st.st_size, limit=limits.max_bytes))
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(limits.max_bytes + 1)  # bounded: the file may grow after stat()
     except OSError as e:
         raise InputError(Errors.E003.format(path=name, reason=e.strerror or e)) from e
+    if len(raw) > limits.max_bytes:
+        raise LimitError(Errors.E005.format(path=name, size=len(raw), limit=limits.max_bytes))
     return read_bytes(raw, name, limits=limits)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 
 from ..errors import Errors, InputError
 
@@ -16,13 +17,13 @@ def decode(raw: bytes, path: str = "<bytes>") -> tuple[str, str]:
     for bom, encoding in _BOMS:
         if raw.startswith(bom):
             try:
-                return raw.decode(encoding), encoding
+                return _checked(raw.decode(encoding), path), encoding
             except UnicodeDecodeError:
                 break
     utf16 = _bomless_utf16(raw)
     if utf16:
         try:
-            return raw.decode(utf16), utf16
+            return _checked(raw.decode(utf16), path), utf16
         except UnicodeDecodeError:
             pass
     if _looks_binary(raw):
@@ -39,6 +40,17 @@ def decode(raw: bytes, path: str = "<bytes>") -> tuple[str, str]:
         return str(best), best.encoding
     # Mostly UTF-8 with a few bad bytes (a file glued from two sources): keep the text, mark the bytes.
     return raw.decode("utf-8", errors="replace"), "utf-8 (with replacements)"
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")
+
+
+def _checked(text: str, path: str) -> str:
+    """Binary data can decode as UTF-16 or UTF-32 without error: refuse it if it is full of controls."""
+    sample = text[:65536]
+    if sample and ("\x00" in sample or len(_CONTROL_CHARS.findall(sample)) / len(sample) > 0.05):
+        raise InputError(Errors.E004.format(path=path))
+    return text
 
 
 def _bomless_utf16(raw: bytes) -> str | None:
