@@ -3,7 +3,8 @@
 Rating and warnings come from cue phrases counted per sentence of story text (notes excluded), so
 every decision points at the sentences that earned it. Category follows the genders of the romantic
 pairs; relationship tags come from the relations stage; point of view from the narration stage.
-Relationship names: "A/B" romantic, "A & B" platonic; a fandom pack's own spelling of a known ship
+Relationship names: "A/B" romantic, "A & B" for every other strong bond (friends, family, rivals:
+AO3's "&" means "not romantic", not "friendly"); a fandom pack's own spelling of a known ship
 wins, otherwise the two canonical names are sorted alphabetically (the rule AO3's wranglers use for
 most ships).
 """
@@ -161,13 +162,21 @@ def story_sentences(story: Story):
                 yield m.start(), m.end(), m.group()
 
 
+# A non-romantic pair is tagged only when it carries at least this share of the strongest pair's
+# interaction: a story's side bonds are tagged, a single shared scene is not.
+MIN_SHARE_OF_STRONGEST = 0.25
+
+
 def relationship_tags(story: Story) -> list[dict]:
     names = {c.id: c for c in story.characters}
+    strongest = max((r.weight for r in story.relations), default=0.0)
     out = []
     for r in story.relations:
-        if r.kind not in ("romantic", "platonic") or r.a not in names or r.b not in names:
+        if r.kind == "unknown" or r.a not in names or r.b not in names:
             continue
-        a, b = names[r.a].name, names[r.b].name
+        if r.kind != "romantic" and r.weight < MIN_SHARE_OF_STRONGEST * strongest:
+            continue
+        a, b = ao3_name(names[r.a]), ao3_name(names[r.b])
         sep = "/" if r.kind == "romantic" else " & "
         name = known_relationship(a, b, sep) or sep.join(sorted((a, b)))
         confidence = min(0.95, 0.4 + 0.05 * len(r.evidence) + 0.01 * r.weight)
@@ -176,6 +185,11 @@ def relationship_tags(story: Story) -> list[dict]:
     # Romantic first: AO3 lists the main pairing first.
     out.sort(key=lambda t: (t["kind"] != "romantic", -t["confidence"]))
     return out
+
+
+def ao3_name(character) -> str:
+    """The name AO3 tags a character by: the canon pack's spelling when linked, else ficlens's own."""
+    return (character.canon or {}).get("ao3") or character.name
 
 
 def known_relationship(a: str, b: str, sep: str) -> str | None:
