@@ -3,6 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# make bench BENCH_WORDS=300000: words of text each benchmark times.
+BENCH_WORDS ?= 120000
+CORPUS_WORDS ?= 300000
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=20000 -rss_limit_mb=3072
 
 .PHONY: demo test bench eval fuzz clean
 
@@ -18,11 +23,23 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Speed as ratios against raw spaCy on the same text, one run each: the pipeline, then the archive
+# runner (local engine, 1 and 2 workers). Results: out/bench/*.json.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/bench_pipeline.py --words $(BENCH_WORDS)
+	$(BIN)/python benchmarks/bench_corpus.py --limit-words $(CORPUS_WORDS)
 
+# Every evaluation on ../shared/data (minutes; see the README's accuracy table).
 eval: $(STAMP)
 	$(BIN)/ficlens eval all
+
+# atheris is not a test dependency: it is installed here, on demand.
+fuzz: $(STAMP)
+	$(BIN)/pip install --quiet atheris==3.0.0
+	mkdir -p out/fuzz/readers out/fuzz/stages
+	$(BIN)/python fuzz/fuzz_readers.py out/fuzz/readers -dict=fuzz/readers.dict $(FUZZ_FLAGS) -artifact_prefix=out/fuzz/readers-
+	$(BIN)/python fuzz/fuzz_stages.py out/fuzz/stages -dict=fuzz/stages.dict $(FUZZ_FLAGS) -artifact_prefix=out/fuzz/stages-
+	FICLENS_PROPERTY_EXAMPLES=2000 $(BIN)/python -m pytest -q tests/test_properties.py
 
 clean:
 	rm -rf $(VENV) out test-output .pytest_cache

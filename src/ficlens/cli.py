@@ -5,8 +5,10 @@ file) is one line on stderr and exit code 2; an internal fault is exit code 1 (t
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
+import re
 import sys
 from enum import Enum
 from pathlib import Path
@@ -14,10 +16,12 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from . import __version__
-from .errors import FiclensError, InputError
+from .errors import Errors, FiclensError, InputError
 from .limits import DEFAULT_LIMITS, Limits
 
 app = typer.Typer(
@@ -58,12 +62,40 @@ def _root(
     DEBUG = debug
 
 
+# Control characters (a newline in a file name) would split a message over lines or move the cursor.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(message: str) -> str:
+    """`message` as one printable line: control characters escaped, undecodable file-name bytes
+    (surrogates) shown as \\udcXX instead of breaking the output's encoding."""
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), message)
+
+
 def fail(message: str, code: int = 2) -> None:
-    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+    # A Text, not markup: file names and story text may hold "[...]", which rich would read as tags.
+    err.print(Text.assemble(("error:", "red"), " ", one_line(message)), highlight=False, soft_wrap=True)
 
 
-def _limits(max_bytes: Optional[int]) -> Limits:
-    return DEFAULT_LIMITS if max_bytes is None else Limits(max_bytes=max_bytes)
+def note(message: str) -> None:
+    err.print(Text(one_line(message)), highlight=False, soft_wrap=True)
+
+
+def write_stdout(text: str) -> None:
+    # A file name that is not valid UTF-8 reaches Python as lone surrogates; "backslashreplace"
+    # writes them as \udcXX, which inside a JSON string is the same character again.
+    sys.stdout.flush()
+    sys.stdout.buffer.write(text.encode("utf-8", "backslashreplace"))
+    sys.stdout.buffer.flush()
+
+
+def _limits(max_bytes: Optional[int] = None, max_expanded_bytes: Optional[int] = None,
+            timeout: Optional[float] = None) -> Limits:
+    """The default limits with the ones the user set replaced."""
+    given = {"max_bytes": max_bytes, "max_expanded_bytes": max_expanded_bytes, "timeout_seconds": timeout}
+    given = {k: v for k, v in given.items() if v is not None}
+    return dataclasses.replace(DEFAULT_LIMITS, **given) if given else DEFAULT_LIMITS
 
 
 def _analyze_one(path: Path, until: Optional[str], limits: Limits):
@@ -88,7 +120,16 @@ def analyze(
     out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Write one output per story here."),
     fmt: Format = typer.Option(Format.json, "--format", "-f", help="json, tsv (BookNLP-style), html, or gexf/graphml (relationship graph)."),
     until: Optional[str] = typer.Option(None, "--until", help="Run the pipeline up to this stage only."),
-    max_bytes: Optional[int] = typer.Option(None, "--max-bytes", help="Refuse files larger than this."),
+    max_bytes: Optional[int] = typer.Option(
+        None, "--max-bytes", min=1,
+        help=f"Refuse files larger than this many bytes (default {DEFAULT_LIMITS.max_bytes:,})."),
+    max_expanded_bytes: Optional[int] = typer.Option(
+        None, "--max-expanded-bytes", min=1,
+        help=f"Refuse EPUBs that unpack to more than this many bytes (default {DEFAULT_LIMITS.max_expanded_bytes:,})."),
+    timeout: Optional[float] = typer.Option(
+        None, "--timeout", min=0.001,
+        help=f"Give up on a story after this many seconds (default {DEFAULT_LIMITS.timeout_seconds:g}). "
+             "Checked between pipeline stages, so a stage already running finishes first."),
 ):
     """Analyse stories. With one FILE, no --out and --format json, the JSON goes to stdout.
 
@@ -99,7 +140,7 @@ def analyze(
     if out_dir is None and (len(files) > 1 or fmt is not Format.json):
         fail("give --out DIR for several files or for tsv/html output")
         raise typer.Exit(2)
-    limits = _limits(max_bytes)
+    limits = _limits(max_bytes, max_expanded_bytes, timeout)
     failed = 0
     for path in files:
         story = _analyze_one(path, until, limits)
@@ -107,10 +148,15 @@ def analyze(
             failed += 1
             continue
         if out_dir is None:
-            sys.stdout.write(dumps(story) + "\n")
+            write_stdout(dumps(story) + "\n")
             continue
-        for written in write_outputs(story, out_dir, path.stem, fmt):
-            err.print(f"wrote {written}", highlight=False)
+        try:
+            written = write_outputs(story, out_dir, path.stem, fmt)
+        except OSError as e:  # --out names a file, a read-only place, a full disk
+            fail(Errors.E013.format(path=e.filename or out_dir, reason=e.strerror or e))
+            raise typer.Exit(2)
+        for w in written:
+            note(f"wrote {w}")
     if failed:
         raise typer.Exit(2)
 
@@ -121,7 +167,7 @@ def write_outputs(story, out_dir: Path, stem: str, fmt: Format) -> list[Path]:
         from .export.json import dumps
 
         path = out_dir / f"{stem}.json"
-        path.write_text(dumps(story), encoding="utf-8")
+        path.write_bytes(dumps(story).encode("utf-8", "backslashreplace"))  # see write_stdout
         return [path]
     if fmt is Format.tsv:
         from .export.tsv import write_tsv
@@ -151,7 +197,7 @@ def report(
         raise typer.Exit(2)
     target = output or Path(f"{file.stem}.html")
     target.write_text(render_report(story), encoding="utf-8")
-    err.print(f"wrote {target}", highlight=False)
+    note(f"wrote {target}")
 
 
 @app.command()
@@ -173,7 +219,7 @@ def demo(
         write_outputs(story, out_dir, path.stem, Format.json)
         reports += write_outputs(story, out_dir, path.stem, Format.html)
     for r in reports:
-        out.print(f"report: [bold]{r}[/bold]  (open it in a browser)", highlight=False)
+        out.print(f"report: [bold]{escape(one_line(str(r)))}[/bold]  (open it in a browser)", highlight=False)
 
 
 def print_summary(story) -> None:
@@ -182,7 +228,10 @@ def print_summary(story) -> None:
 
     d = story_to_dict(story)
     title = d["meta"]["title"] or "(untitled)"
-    table = Table(title=f"{title}  [dim]{story.source.path}[/dim]", show_header=False, title_justify="left")
+    # Everything shown comes from the story or its file name: escape it, "[/]" is rich markup.
+    title = escape(one_line(title))
+    table = Table(title=f"{title}  [dim]{escape(one_line(story.source.path))}[/dim]", show_header=False,
+                  title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     kinds: dict[str, int] = {}
@@ -196,13 +245,13 @@ def print_summary(story) -> None:
                       + (f", narrator {story.narration.narrator}" if story.narration.narrator else ""))
     if story.characters:
         cast = [c for c in story.characters if not c.mentioned_only][:6]
-        table.add_row("cast", ", ".join(f"{c.name} ({c.counts.get('lines', 0)} lines)" for c in cast))
+        table.add_row("cast", escape(", ".join(f"{c.name} ({c.counts.get('lines', 0)} lines)" for c in cast)))
     tags = d["tags"]
     if tags.get("rating"):
         table.add_row("rating", tags["rating"]["name"])
     for key in ("fandoms", "relationships", "freeform"):
         if tags.get(key):
-            table.add_row(key, ", ".join(t["name"] for t in tags[key]))
+            table.add_row(key, escape(", ".join(t["name"] for t in tags[key])))
     out.print(table)
 
 

@@ -90,7 +90,8 @@ class _Archive:
         declared = sum(info.file_size for info in infos)
         if declared > limits.max_expanded_bytes:
             raise LimitError(Errors.E007.format(path=name, limit=limits.max_expanded_bytes))
-        self.members = {info.filename: info for info in infos if not info.is_dir()}
+        # An empty member name is not a file (ZipInfo.is_dir() would raise IndexError on it).
+        self.members = {info.filename: info for info in infos if info.filename and not info.is_dir()}
         self.folded = {k.lower(): k for k in self.members}
         self.used = 0  # bytes read so far, against max_expanded_bytes
 

@@ -38,8 +38,20 @@ def decode(raw: bytes, path: str = "<bytes>") -> tuple[str, str]:
     best = from_bytes(raw, cp_isolation=["utf_8", "cp1252", "latin_1"]).best()
     if best is not None:
         return str(best), best.encoding
-    # Mostly UTF-8 with a few bad bytes (a file glued from two sources): keep the text, mark the bytes.
-    return raw.decode("utf-8", errors="replace"), "utf-8 (with replacements)"
+    # Mostly UTF-8 with some bytes that are not (a file glued from a UTF-8 and a cp1252 source):
+    # read each bad byte as cp1252, where curly quotes, dashes and accents live, so the other part's
+    # dialogue keeps its quote marks; the few bytes cp1252 leaves undefined become U+FFFD.
+    return raw.decode("utf-8", errors=_CP1252_FALLBACK), "utf-8+cp1252"
+
+
+def _cp1252_bytes(error: UnicodeDecodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start:error.end].decode("cp1252", errors="replace"), error.end
+
+
+_CP1252_FALLBACK = "ficlens.cp1252"
+codecs.register_error(_CP1252_FALLBACK, _cp1252_bytes)
 
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")

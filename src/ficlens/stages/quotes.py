@@ -59,6 +59,7 @@ _ELISIONS = re.compile(
     r"(?:em|cause|cos|coz|cuz|til|till|tis|twas|twere|twill|bout|round|n|ere|im|er|ow|ome|"
     r"nuff|kay|sup|ello|allo|ave|appen)\b|\d")
 
+_CONTEXT = 200  # characters read either side of a quote to tell a quoted phrase from speech
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z'\-]*)\s+$")
 # A sentence end, but not the period of "Mr." or of an initial ("E. M. Forster").
 _SENTENCE_END = re.compile(
@@ -146,7 +147,8 @@ class QuoteStage(Stage):
             return False
         if content[-1] in ".!?,;:\u2026-\u2014" or len(content.split()) > self.max_mention_words:
             return False
-        before = text[p_start:sp.start]
+        # Only a short window either side matters; slicing whole paragraphs per quote is quadratic.
+        before = text[max(p_start, sp.start - _CONTEXT):sp.start]
         if not before.strip():
             return False
         # The phrase sits in a sentence: right before it a lowercase word (no punctuation between).
@@ -156,7 +158,7 @@ class QuoteStage(Stage):
         word = m.group(1)
         if not word[0].islower() or word.lower() in SPEECH_VERBS:
             return False
-        after = text[sp.end:p_end].lstrip(" ")
+        after = text[sp.end:min(p_end, sp.end + _CONTEXT)].lstrip(" ")
         if not after:
             return False
         return after[0].islower() or (after[0] in ".,;:)!?" and sp.end < p_end)

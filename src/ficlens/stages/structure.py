@@ -66,7 +66,8 @@ _HEADER = re.compile(
     r"genres?|fandoms?|categor(?:y|ies)|summary|warnings?|disclaimer|word\s*count|words|spoilers?|"
     r"timeline|status|beta(?:\s*reader)?|dedication|setting|series|prompt|length|language|"
     r"archive\s*warnings?|relationships?|additional\s*tags|tags))"
-    r"\s*(?::|\s[\-\u2013\u2014]|\s*$)\s*(?P<value>.*)$")
+    # Possessive \s*+ keeps this linear on a long run of spaces after the key word.
+    r"\s*+(?::|(?<=\s)[\-\u2013\u2014]|$)\s*(?P<value>.*)$")
 _RATED = re.compile(r"^[^\w\"']*(?i:rated)\s+(?P<value>(?:K\+?|T|M|MA|G|PG(?:-13)?|R|NC-17|E)\b.*)$")
 _BY_LINE = re.compile(r"^[^\w\"']*(?i:by)[:\s]+\S.{0,60}$")
 
@@ -262,15 +263,23 @@ class StructureStage(Stage):
         n = len(blocks)
         if not n:
             return
-        total_words = sum(len(b.text.split()) for b in blocks)
+        # Words before each block, and the next boundary at or after each block, computed once so
+        # that a story of many note blocks stays linear (boundaries never change in this loop).
+        words_before = [0]
+        for b in blocks:
+            words_before.append(words_before[-1] + len(b.text.split()))
+        total_words = words_before[-1]
+        next_boundary = [n] * (n + 1)
+        for k in range(n - 1, -1, -1):
+            next_boundary[k] = k if kinds[k] in _BOUNDARY_KINDS else next_boundary[k + 1]
         i = 0
         while i < n:
             if kinds[i] != "author_note":
                 i += 1
                 continue
             j = i + 1
-            boundary = next((k for k in range(j, n) if kinds[k] in _BOUNDARY_KINDS), n)
-            rest_words = sum(len(blocks[k].text.split()) for k in range(j, boundary))
+            boundary = next_boundary[j]
+            rest_words = words_before[boundary] - words_before[j]
             at_end = boundary == n and (rest_words <= self.max_tail_note_words
                                         or rest_words <= self.tail_note_share * total_words)
             while j < boundary and kinds[j] in (None, "author_note"):
