@@ -250,6 +250,8 @@ def facets(store: "Store", filters=None, *, names: Sequence[str] | None = None,
     source, conds, params, _ = from_clause(store, filters)
     where = f"WHERE {' AND '.join(conds)}" if conds else ""
     ids = f"SELECT s.id FROM {source} {where}"
+    # Unfiltered (the library's first page), counting over every row skips the semi-join.
+    everything = source == "stories s" and not conds
     out: dict[str, list[tuple[str, int]]] = {}
     for name in names or FACETS:
         if name in TAG_FACETS:
@@ -257,11 +259,13 @@ def facets(store: "Store", filters=None, *, names: Sequence[str] | None = None,
             pool_params: list[Any] = [TAG_FACETS[name]]
             if name == "character":
                 pool += " UNION ALL SELECT story_id, name, lower(name) FROM characters WHERE NOT mentioned_only"
+            within = "" if everything else f"WHERE story_id IN ({ids})"
             sql = (f"SELECT min(name), count(DISTINCT story_id) AS n FROM ({pool}) p "
-                   f"WHERE story_id IN ({ids}) GROUP BY key ORDER BY n DESC, min(name) LIMIT ?")
+                   f"{within} GROUP BY key ORDER BY n DESC, min(name) LIMIT ?")
             rows = store.con.execute(sql, pool_params + params + [limit]).fetchall()
         elif name in ("rating", "pov"):
-            sql = (f"SELECT s.{name}, count(*) AS n FROM stories s WHERE s.{name} IS NOT NULL AND s.id IN ({ids}) "
+            within = "" if everything else f"AND s.id IN ({ids})"
+            sql = (f"SELECT s.{name}, count(*) AS n FROM stories s WHERE s.{name} IS NOT NULL {within} "
                    f"GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?")
             rows = store.con.execute(sql, params + [limit]).fetchall()
         else:
