@@ -10,19 +10,11 @@ from ficlens.eval.pdnc import load_novels, match_spans
 SMALL = ["AlicesAdventuresInWonderland", "DaisyMiller"]
 
 
-@pytest.fixture(scope="module")
-def data_dir(shared_dir):
-    path = shared_dir / "data"
-    if not (path / "pdnc" / "data").is_dir():
-        pytest.skip("PDNC data not present")
-    return path
-
-
-def test_load_novels(data_dir):
-    novels = load_novels(data_dir)
+def test_load_novels(pdnc_data_dir):
+    novels = load_novels(pdnc_data_dir)
     assert len(novels) == 20
     assert [n.name for n in novels] == sorted(n.name for n in novels)
-    for novel in load_novels(data_dir, SMALL):
+    for novel in load_novels(pdnc_data_dir, SMALL):
         assert novel.text and novel.quotes and novel.characters
         spans = novel.sub_spans
         assert all(0 <= s < e <= len(novel.text) for s, e in spans)
@@ -36,9 +28,9 @@ def test_load_novels(data_dir):
         assert sum(q.speaker in names for q in novel.quotes) >= 0.95 * len(novel.quotes)
 
 
-def test_unknown_novel_is_an_error(data_dir):
+def test_unknown_novel_is_an_error(pdnc_data_dir):
     with pytest.raises(FiclensError):
-        load_novels(data_dir, ["NoSuchNovel"])
+        load_novels(pdnc_data_dir, ["NoSuchNovel"])
 
 
 def test_match_spans_counts():
@@ -60,8 +52,8 @@ def test_eval_is_registered():
     assert "pdnc-quote-spans" in evaluations.names()
 
 
-def test_quote_span_recall_on_two_novels(data_dir):
-    result = evaluations.run("pdnc-quote-spans", data_dir, novels=SMALL)
+def test_quote_span_recall_on_two_novels(pdnc_data_dir):
+    result = evaluations.run("pdnc-quote-spans", pdnc_data_dir, novels=SMALL)
     m = result.metrics
     # Measured: recall 0.999 / 0.9986, exact 0.981 / 0.990, precision 0.934 / 0.977.
     assert m["recall"] >= 0.99

@@ -42,18 +42,10 @@ def test_folds_partition_novels():
     assert sorted(n for f in folds for n in f) == names
 
 
-@pytest.fixture(scope="module")
-def data_dir(shared_dir):
-    path = shared_dir / "data"
-    if not (path / "pdnc" / "data").is_dir():
-        pytest.skip("PDNC data not present")
-    return path
-
-
-def test_pdnc_end_to_end_on_one_novel(data_dir):
+def test_pdnc_end_to_end_on_one_novel(pdnc_data_dir):
     from ficlens.eval.pdnc import load_novels
 
-    novel = load_novels(data_dir, ["DaisyMiller"])[0]
+    novel = load_novels(pdnc_data_dir, ["DaisyMiller"])[0]
     run = prepare_novel(novel)
     assert len(run.utts) > 400
     # Nearly every gold quotation is covered by a ficlens quote.

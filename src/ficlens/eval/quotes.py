@@ -197,6 +197,20 @@ def prepare_novel(novel, *, characters: str = "ficlens", cache_dir: Path | None 
     return NovelRun(novel.name, story, ctx, utts, to_gold, gold_of_utt, matches, ids, seconds)
 
 
+def best_overlap(spans: list[tuple[int, int, int]], starts: list[int], gs: int, ge: int) -> tuple[int | None, int]:
+    """The utterance index of the predicted span (sorted by start; `starts` are the starts) that
+    overlaps [gs, ge) most, and that overlap; only spans starting near the gold span are looked at."""
+    best, best_ov = None, 0
+    k = bisect.bisect_right(starts, ge) - 1
+    while k >= 0 and k >= bisect.bisect_right(starts, gs) - 3:
+        s, e, ui = spans[k]
+        ov = min(e, ge) - max(s, gs)
+        if ov > best_ov:
+            best, best_ov = ui, ov
+        k -= 1
+    return best, best_ov
+
+
 def align(novel, story: Story, utts: list) -> list[tuple[object, int | None]]:
     """Each gold quotation with the utterance of the ficlens quote covering most of its first part."""
     to_src = story.offsets.to_source
@@ -210,13 +224,7 @@ def align(novel, story: Story, utts: list) -> list[tuple[object, int | None]]:
     for gq in novel.quotes:
         best, best_ov = None, 0
         for gs, ge in gq.spans[:1] or [(0, 0)]:
-            k = bisect.bisect_right(starts, ge) - 1
-            while k >= 0 and k >= bisect.bisect_right(starts, gs) - 3:
-                s, e, ui = spans[k]
-                ov = min(e, ge) - max(s, gs)
-                if ov > best_ov:
-                    best, best_ov = ui, ov
-                k -= 1
+            best, best_ov = best_overlap(spans, starts, gs, ge)
         if best is not None and best_ov >= 0.5 * max(1, min(ge - gs, 40)):
             out.append((gq, best))
         else:
@@ -571,14 +579,7 @@ def eval_litbank_quotes(data_dir: Path, *, books: list[str] | None = None, **opt
             c = totals[key]
             for gs, ge, ent in book.quotes:
                 c["total"] += 1
-                k = bisect.bisect_right(starts, ge) - 1
-                best, best_ov = None, 0
-                while k >= 0 and k >= bisect.bisect_right(starts, gs) - 3:
-                    s, e, ui = spans[k]
-                    ov = min(e, ge) - max(s, gs)
-                    if ov > best_ov:
-                        best, best_ov = ui, ov
-                    k -= 1
+                best, _ = best_overlap(spans, starts, gs, ge)
                 if best is None:
                     continue
                 c["matched"] += 1

@@ -24,7 +24,7 @@ from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path, PurePath
-from typing import Any, Callable, Mapping, Sequence
+from typing import Annotated, Any, Callable, Mapping, Sequence
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, File, Query, Request, UploadFile
@@ -124,6 +124,23 @@ class UploadResult(BaseModel):
     status: str = Field(description="ok (stored now) or duplicate (the same text was already stored)")
     title: str | None = None
     url: str
+
+
+class LibraryFilters(BaseModel):
+    """The library's filters as query parameters. Declared for the API's documentation and
+    validation; `read_state` parses the same parameters for the HTML pages and the API alike."""
+
+    q: str | None = Field(None, description="full-text query over the story text (all words needed; "
+                                            "\"quoted phrase\" exact)")
+    fandom: list[str] = Field([], description="fandom tag (repeat for several: all needed)")
+    relationship: list[str] = Field([], description="\"A/B\" or \"A & B\", members in any order (all needed)")
+    character: list[str] = Field([], description="character tag, name or alias (all needed)")
+    rating: list[str] = Field([], description="AO3 rating or its initial G/T/M/E (any of)")
+    warning: list[str] = Field([], description="archive warning (all needed)")
+    category: list[str] = Field([], description="F/F, F/M, Gen, M/M, Multi, Other (all needed)")
+    pov: list[str] = Field([], description="first, second, third or reader-insert (any of)")
+    freeform: list[str] = Field([], description="additional tag (all needed)")
+    words: str | None = Field(None, description="word range MIN..MAX, MIN.. or ..MAX")
 
 
 class ApiError(BaseModel):
@@ -661,19 +678,6 @@ def create_app(store_path: str | Path, *, max_upload_bytes: int = DEFAULT_MAX_UP
 
     # --- JSON API -----------------------------------------------------------------------------
 
-    filter_doc = {
-        "q": "full-text query over the story text (all words needed; \"quoted phrase\" exact)",
-        "fandom": "fandom tag (repeat for several: all needed)",
-        "relationship": "\"A/B\" or \"A & B\", members in any order (all needed)",
-        "character": "character tag, name or alias (all needed)",
-        "rating": "AO3 rating or its initial G/T/M/E (any of)",
-        "warning": "archive warning (all needed)",
-        "category": "F/F, F/M, Gen, M/M, Multi, Other (all needed)",
-        "pov": "first, second, third or reader-insert (any of)",
-        "freeform": "additional tag (all needed)",
-        "words": "word range MIN..MAX, MIN.. or ..MAX",
-    }
-
     def api_state(request: Request) -> State:
         return read_state(request)
 
@@ -681,16 +685,7 @@ def create_app(store_path: str | Path, *, max_upload_bytes: int = DEFAULT_MAX_UP
              summary="Search the library", tags=["stories"])
     def api_stories(
         request: Request,
-        q: str | None = Query(None, description=filter_doc["q"]),
-        fandom: list[str] = Query([], description=filter_doc["fandom"]),
-        relationship: list[str] = Query([], description=filter_doc["relationship"]),
-        character: list[str] = Query([], description=filter_doc["character"]),
-        rating: list[str] = Query([], description=filter_doc["rating"]),
-        warning: list[str] = Query([], description=filter_doc["warning"]),
-        category: list[str] = Query([], description=filter_doc["category"]),
-        pov: list[str] = Query([], description=filter_doc["pov"]),
-        freeform: list[str] = Query([], description=filter_doc["freeform"]),
-        words: str | None = Query(None, description=filter_doc["words"]),
+        filters: Annotated[LibraryFilters, Query()],
         sort: str | None = Query(None, description="relevance, title, words, quotes, analyzed, id; '-' reverses"),
         limit: int = Query(PAGE_SIZE, ge=0, le=MAX_API_LIMIT),
         offset: int = Query(0, ge=0, le=10_000_000),
@@ -709,19 +704,7 @@ def create_app(store_path: str | Path, *, max_upload_bytes: int = DEFAULT_MAX_UP
 
     @app.get("/api/facets", response_model=FacetCounts, responses={400: {"model": ApiError}},
              summary="Facet counts over the matching stories", tags=["stories"])
-    def api_facets(
-        request: Request,
-        q: str | None = Query(None, description=filter_doc["q"]),
-        fandom: list[str] = Query([], description=filter_doc["fandom"]),
-        relationship: list[str] = Query([], description=filter_doc["relationship"]),
-        character: list[str] = Query([], description=filter_doc["character"]),
-        rating: list[str] = Query([], description=filter_doc["rating"]),
-        warning: list[str] = Query([], description=filter_doc["warning"]),
-        category: list[str] = Query([], description=filter_doc["category"]),
-        pov: list[str] = Query([], description=filter_doc["pov"]),
-        freeform: list[str] = Query([], description=filter_doc["freeform"]),
-        words: str | None = Query(None, description=filter_doc["words"]),
-    ):
+    def api_facets(request: Request, filters: Annotated[LibraryFilters, Query()]):
         state = api_state(request)
         filters = state.filters()
         total = library.search(filters, sort=None, limit=0, offset=0).total
