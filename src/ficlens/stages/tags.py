@@ -3,7 +3,8 @@
 Rating, Rape/Non-Con and Underage Sex come from cue phrases counted per sentence of story text (notes
 excluded); violence and character death from a learned passage classifier (`ficlens.warnings_model`)
 run over passages of story text. Every decision points at the sentences or passages that earned it.
-Category follows the genders of the romantic pairs; relationship tags come from the relations stage; point of view from the narration stage.
+Category follows the genders of the romantic pairs; relationship tags come from the relations
+stage; point of view from the narration stage.
 Relationship names: "A/B" romantic, "A & B" for every other strong bond (friends, family, rivals:
 AO3's "&" means "not romantic", not "friendly"); a fandom pack's own spelling of a known ship
 wins, otherwise the two canonical names are sorted alphabetically (the rule AO3's wranglers use for
