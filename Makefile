@@ -24,10 +24,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 # Speed as ratios against raw spaCy on the same text, one run each: the pipeline, then the archive
-# runner (local engine, 1 and 2 workers). Results: out/bench/*.json.
+# runner (local engine, 1 and 2 workers); then a loopback load test of `ficlens serve` on a
+# 10,000-story store. Results: out/bench/*.json.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pipeline.py --words $(BENCH_WORDS)
 	$(BIN)/python benchmarks/bench_corpus.py --limit-words $(CORPUS_WORDS)
+	$(BIN)/python benchmarks/bench_serve.py
 
 # Every evaluation on ../shared/data (minutes; see the README's accuracy table).
 eval: $(STAMP)
