@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 BENCH_WORDS ?= 120000
 CORPUS_WORDS ?= 300000
 FUZZ_SECONDS ?= 60
+# The gold data (LitBank, PDNC, AO3 warnings) lives beside the repository, not in it.
+DATA ?= ../shared/data
 FUZZ_FLAGS = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=20000 -rss_limit_mb=3072
 
 .PHONY: demo test bench eval fuzz clean
@@ -33,7 +35,7 @@ bench: $(STAMP)
 
 # Every evaluation on ../shared/data (minutes; see the README's accuracy table).
 eval: $(STAMP)
-	$(BIN)/ficlens eval all
+	$(BIN)/ficlens eval all --data $(DATA)
 
 # atheris is not a test dependency: it is installed here, on demand.
 fuzz: $(STAMP)

@@ -35,7 +35,6 @@ out = Console()
 err = Console(stderr=True)
 DEBUG = False
 
-DEFAULT_DATA = Path("../shared/data")
 
 
 class Format(str, Enum):
@@ -258,7 +257,9 @@ def print_summary(story) -> None:
 @app.command("eval")
 def evaluate(
     name: str = typer.Argument(..., help="Evaluation name, or 'list' to see them, or 'all'."),
-    data: Path = typer.Option(DEFAULT_DATA, "--data", help="The gold data folder (../shared/data)."),
+    # No default: the gold data is not part of the package (the project keeps it beside the repo).
+    data: Path | None = typer.Option(None, "--data", envvar="FICLENS_DATA",
+                                     help="The gold data folder (LitBank, PDNC, AO3 warnings); or set FICLENS_DATA."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ):
     """Score ficlens against gold data (LitBank, PDNC, AO3 warnings)."""
@@ -268,6 +269,9 @@ def evaluate(
         for n in evaluations.names():
             out.print(n)
         return
+    if data is None:
+        fail("ficlens eval needs the gold data folder: pass --data DIR or set FICLENS_DATA")
+        raise typer.Exit(2)
     todo = evaluations.names() if name == "all" else [name]
     results = []
     for n in todo:

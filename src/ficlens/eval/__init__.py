@@ -1,7 +1,7 @@
 """Evaluations against gold data (`ficlens eval NAME`).
 
 Each evaluation is a function `(data_dir: Path, **options) -> EvalResult`, registered here by name;
-the data lives outside the package (default `../shared/data`), so a missing folder is a clear error.
+the data lives outside the package (`--data DIR`), so a missing folder is a clear error.
 """
 from __future__ import annotations
 
