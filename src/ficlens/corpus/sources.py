@@ -39,6 +39,12 @@ class SourceItem:
     error_type: str | None = None
 
 
+
+def too_big(member: str, size: int, limits: Limits) -> SourceItem:
+    """The error row of an archive member over the per-file size limit."""
+    return SourceItem(member, error=Errors.E005.format(path=member, size=size, limit=limits.max_bytes),
+                      error_type="LimitError")
+
 def iter_items(sources: Iterable[str | os.PathLike], limits: Limits = DEFAULT_LIMITS) -> Iterator[SourceItem]:
     """Every story in `sources` (folders recursively, .zip/.tar(.gz) archives, lists of paths, files)."""
     for source in sources:
@@ -181,8 +187,7 @@ def _zip_items(path: Path, limits: Limits) -> Iterator[SourceItem]:
                 continue
             member = f"{name}!{info.filename}"
             if info.file_size > limits.max_bytes:
-                yield SourceItem(member, error=Errors.E005.format(path=member, size=info.file_size,
-                                                                 limit=limits.max_bytes), error_type="LimitError")
+                yield too_big(member, info.file_size, limits)
                 continue
             if expanded + info.file_size > limits.max_expanded_bytes:
                 yield SourceItem(name, error=Errors.E007.format(path=name, limit=limits.max_expanded_bytes),
@@ -231,8 +236,7 @@ def _tar_items(path: Path, limits: Limits) -> Iterator[SourceItem]:
                     continue
                 member = f"{name}!{info.name}"
                 if info.size > limits.max_bytes:
-                    yield SourceItem(member, error=Errors.E005.format(path=member, size=info.size,
-                                                                     limit=limits.max_bytes), error_type="LimitError")
+                    yield too_big(member, info.size, limits)
                     continue
                 f = tf.extractfile(info)
                 data = _read_capped(f, limits.max_bytes) if f is not None else b""

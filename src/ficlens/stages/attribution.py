@@ -678,6 +678,12 @@ def _line_names(ctx: Context, u: Utterance, q: Quote) -> None:
             u.named.add(cid)
 
 
+# Candidate sets of the utterance's context (keys of `info`) and the binary feature each sets.
+_PARAGRAPH_FLAGS = (("para_pron", "para_pron"), ("prevpara_pron", "prevpara_pron"),
+                    ("para_mention", "para_mention"), ("psub", "para_subject"),
+                    ("prevpara_mention", "prevpara_mention"), ("pps", "prevpara_subject"))
+
+
 def _is_vocative(text: str, qs: int, qe: int, a: int, b: int) -> bool:
     after = text[b:qe].lstrip()
     if after and not (after[0] in ",!?;.\u2026-\u2014\"'" or after.startswith("...")):
@@ -973,18 +979,9 @@ class Scorer:
             if who == c:
                 side = "next" if direction == 1 else "prev"
                 f[f"anc_{side}_{'even' if d % 2 == 0 else 'odd'}"] = 0.85 ** (d - 1)
-        if c in info["para_pron"]:
-            f["para_pron"] = 1.0
-        if c in info["prevpara_pron"]:
-            f["prevpara_pron"] = 1.0
-        if c in info["para_mention"]:
-            f["para_mention"] = 1.0
-        if c in info["psub"]:
-            f["para_subject"] = 1.0
-        if c in info["prevpara_mention"]:
-            f["prevpara_mention"] = 1.0
-        if c in info["pps"]:
-            f["prevpara_subject"] = 1.0
+        for key, feature in _PARAGRAPH_FLAGS:
+            if c in info[key]:
+                f[feature] = 1.0
         lp = info["narr_last"].get(c)
         if lp is not None:
             f["narr_recency"] = 1.0 / (1.0 + u.para - lp)
