@@ -237,3 +237,72 @@ def test_seed_scene_participants(seed1):
     home = [_first(story, q.speaker) for q in story.quotes if q.utterance > end]
     assert set(home) <= {"Derek", "Meredith"}, set(home)
     assert home.count("Derek") > 20 and home.count("Meredith") > 20
+
+
+# A writer who sets off one speaker's next paragraph with an extra blank line (and only then).
+WIDE_BREAKS = """\
+The ferry was late again. Tomas Berg leaned on the rail and watched the gulls.
+
+"You could have waited inside," Ingrid Vass said, joining him.
+
+"And miss this?"
+
+"It's a grey sea under a grey sky."
+
+"That's the best kind."
+
+"You say that about every kind."
+
+"I do. I mean it every time."
+
+
+"Besides, the coffee inside tastes of diesel."
+
+"Fair point."
+
+She pulled her scarf up against the wind. "There it is, finally."
+
+"Told you it would come."
+"""
+
+
+def test_wide_break_continues_the_same_voice(pipeline):
+    story = analyse(pipeline, WIDE_BREAKS)
+    # Turn-taking alone would hand the line after the wide break to Ingrid; the writer's extra blank
+    # line says Tomas goes on.
+    assert speaker_name(story, "I mean it every time") == "Tomas Berg"
+    assert speaker_name(story, "tastes of diesel") == "Tomas Berg"
+    assert speaker_name(story, "Fair point") == "Ingrid Vass"
+    # In a story whose breaks vary all the time they mean nothing: plain turn-taking.
+    paragraphs = re.split(r"\n{2,}", WIDE_BREAKS.strip())
+    uneven = "".join(p + ("\n\n\n" if k % 2 else "\n\n") for k, p in enumerate(paragraphs))
+    story = analyse(pipeline, uneven)
+    assert speaker_name(story, "tastes of diesel") == "Ingrid Vass"
+
+
+NOMINAL_TAG = """\
+Jonas Pike had been standing at the counter for ten minutes when the shop door rang.
+
+"Are you being served?" asked Margit Ek, drying her hands.
+
+"Not yet," Jonas said. "I wanted a loaf of rye."
+
+"We sold the last one at noon," said the old woman behind the till.
+
+"Then I'll take the seeded one."
+"""
+
+
+def test_a_description_in_a_tag_counts_by_its_gender(pipeline):
+    story = analyse(pipeline, NOMINAL_TAG)
+    q = quote_with(story, "sold the last one")
+    assert name_of(story, q.speaker) == "Margit Ek"
+    assert q.kind == "anaphoric"
+    assert story.text[q.evidence[0]:q.evidence[1]].endswith("woman")
+
+
+def test_a_name_talked_about_is_not_addressed(pipeline):
+    story = analyse(pipeline, KITCHEN.replace('"Every March?"', '"Anna\'s not fond of March, Peter."'))
+    q = quote_with(story, "not fond of March")
+    names = [name_of(story, a) for a in q.addressees]
+    assert "Anna Lindqvist" not in names

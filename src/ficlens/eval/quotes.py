@@ -171,7 +171,7 @@ def gold_id_of(novel) -> dict[str, str]:
 def prepare_novel(novel, *, characters: str = "ficlens", cache_dir: Path | None = None,
                   story: Story | None = None) -> NovelRun:
     """Read a PDNC novel with ficlens (or take `story`, already read) and attach the gold."""
-    from ..stages.attribution import WINDOW, Context, find_cues, utterances
+    from ..stages.attribution import WINDOW, Context, read_utterances
 
     gold_chars = [Character(id=c.id, name=c.name.strip(), aliases=sorted(a.strip() for a in c.aliases),
                             gender=c.gender) for c in novel.characters]
@@ -180,9 +180,7 @@ def prepare_novel(novel, *, characters: str = "ficlens", cache_dir: Path | None 
                         gold_characters=gold_chars, cache_dir=cache_dir, cache_key=novel.name)
     t0 = time.perf_counter()
     ctx = Context(story, window=WINDOW)
-    utts = utterances(ctx)
-    for u in utts:
-        find_cues(ctx, u)
+    utts = read_utterances(ctx)
     seconds = time.perf_counter() - t0
     gold = [(c.id, {c.name, *c.aliases}) for c in gold_chars]
     rank = {c.id: {"major": 0, "intermediate": 1, "minor": 2}.get(c.category, 3) for c in novel.characters}
@@ -543,7 +541,7 @@ def eval_litbank_quotes(data_dir: Path, *, books: list[str] | None = None, **opt
     was trained on all 20 PDNC novels); the sieve is scored on every excerpt.
     """
     from ..read import story_from_text
-    from ..stages.attribution import BEAM, WINDOW, Context, decode, default_ranker, find_cues, utterances
+    from ..stages.attribution import BEAM, WINDOW, Context, decode, default_ranker, read_utterances
     from .pdnc import load_novels
 
     try:
@@ -561,9 +559,7 @@ def eval_litbank_quotes(data_dir: Path, *, books: list[str] | None = None, **opt
             st(story)
             story.layers.update(st.assigns)
         ctx = Context(story, window=WINDOW)
-        utts = utterances(ctx)
-        for u in utts:
-            find_cues(ctx, u)
+        utts = read_utterances(ctx)
         to_gold = map_by_mentions(story, book.mentions)
         to_src = story.offsets.to_source
         spans = sorted((to_src(q.start), to_src(q.end), u.index) for u in utts for q in u.quotes)

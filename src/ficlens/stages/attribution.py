@@ -48,6 +48,7 @@ from pathlib import Path
 
 from ..errors import Errors, FiclensError
 from ..model import Quote, Story
+from ..names import person_nouns
 from ..pipeline import Stage
 
 MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "speaker_ranker"
@@ -63,7 +64,8 @@ SPEECH_LEMMAS = frozenset("""
     object offer order point prompt quip reason recall remind report rasp scoff shrug smile
     grin nod chide correct comment concede assure inform venture volunteer coo croak
     gush lie mouth pant pray boom state query question reassure scold command wail chirp hum
-    sing think write read
+    sing think write read interpose ejaculate bawl chatter entreat implore assert quaver jeer
+    proclaim expostulate remonstrate falter lisp snarl thunder taunt beseech reiterate babble
 """.split())
 _GO_ON = frozenset({"go", "keep", "carry"})
 _SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass"})
@@ -83,9 +85,11 @@ _WORD = re.compile(r"\S+")
 MAX_GAP = 2
 # Candidates: characters named in the last WINDOW paragraphs. Decoding keeps BEAM sequences.
 WINDOW = 30
-BEAM = 4
+BEAM = 8
 # Of the characters named in the window, the most recently named ones are candidates.
 MAX_RECENT = 8
+# A wider break than usual between two lines continues one voice only where such breaks are rare.
+WIDE_BREAK_SHARE = 0.15
 
 # Features of one candidate speaker (see `Scorer.features`). Cue features: the tag (`t_`) or beat
 # (`b_`) names the candidate, names someone else, or is a pronoun (`p_` for a tag, `bp_` for a beat)
@@ -94,7 +98,7 @@ MAX_RECENT = 8
 # speaker of the line before, and of the one before that when it alternates) and, in the second
 # pass, the first pass's decisions for the next lines (`nxt1`, `nxt2_alt`).
 BASE_FEATURES = (
-    "t_name", "t_nominal", "t_narr", "t_other", "b_name", "b_narr", "b_other",
+    "t_name", "t_narr", "t_other", "n_match", "n_mismatch", "n_coref", "b_name", "b_narr", "b_other",
     "p_match", "p_mismatch", "p_unknown", "p_rank0", "p_rank1", "bp_match", "bp_mismatch", "bp_rank0",
     "p_coref", "bp_coref", "talked_about", "quote_pron", "prev_quote_pron", "para_pron", "prevpara_pron",
     "anc_next_even", "anc_next_odd", "anc_prev_even", "anc_prev_odd", "anc_pron_even", "anc_pron_odd",
@@ -102,7 +106,7 @@ BASE_FEATURES = (
     "prevpara_subject", "narr_recency", "recency", "mention_count", "global_share", "top_char",
     "top_gender", "narrator", "next_tag", "next2_tag",
     "prev1", "prev1_same_para", "prev2_alt", "addressed_prev", "addr_pred_prev", "participant",
-    "speaker_count", "nxt1", "nxt2_alt",
+    "speaker_count", "nxt1", "nxt2_alt", "run_tagged",
 )
 # History features again, once per cue situation: "pm" (a pronoun cue agreeing with the candidate),
 # "un" (a cue that resolves to no known character) and "no" (no cue at all: turn-taking decides).
@@ -213,6 +217,8 @@ class Context:
         for m in story.mentions:
             if m.kind == "pronoun" and m.character and not self.in_quote(m.start):
                 self.para_pronouns[self.para_of(m.start)][m.character] += 1
+        self.wide_breaks = _wide_breaks(story)
+
 
     # -- lookups ------------------------------------------------------------------------------------
     def para_of(self, pos: int) -> int:
@@ -274,6 +280,19 @@ class Context:
                     if part[:1].isupper() and len(part) > 2 and not part.endswith("."):
                         owners[part.lower()].add(c.id)
         return {f: next(iter(ids)) for f, ids in owners.items() if len(ids) == 1}
+
+
+def _wide_breaks(story: Story) -> set[int]:
+    """Paragraphs set off from the one before by more blank lines than the story's usual break,
+    in a story that does so rarely (at most one break in WIDE_BREAK_SHARE): some writers mark one
+    speaker's next paragraph that way."""
+    text = story.text
+    lines = [text.count("\n", e, s) for (_, e), (s, _) in zip(story.paragraphs, story.paragraphs[1:])]
+    if len(lines) < 10:
+        return set()
+    usual = Counter(lines).most_common(1)[0][0]
+    wide = {k + 1 for k, n in enumerate(lines) if n > usual}
+    return wide if len(wide) <= len(lines) * WIDE_BREAK_SHARE else set()
 
 
 def _search_forms(story: Story) -> dict[tuple[int, int], str]:
@@ -357,6 +376,44 @@ def find_cues(ctx: Context, u: Utterance) -> None:
 
 
 _SIDE_ORDER = {"after": 0, "inside": 0, "before": 1, "above": 2}
+
+
+def read_utterances(ctx: Context) -> list[Utterance]:
+    """The story's utterances with their cues, a line set off by a wide break joined to the one
+    before it (`_wide_breaks`)."""
+    utts = utterances(ctx)
+    for u in utts:
+        find_cues(ctx, u)
+    if not ctx.wide_breaks:
+        return utts
+    out: list[Utterance] = []
+    for u in utts:
+        prev = out[-1] if out else None
+        if prev is not None and u.gap == 0 and u.para in ctx.wide_breaks and _one_voice(prev, u):
+            prev.quotes.extend(u.quotes)
+            prev.last_para, prev.end, prev.words = u.last_para, u.end, prev.words + u.words
+            prev.cues.extend(u.cues)
+            prev.cues.sort(key=lambda c: (c.kind != "tag", _SIDE_ORDER[c.side]))
+            prev.vocatives.extend(u.vocatives)
+            prev.named |= u.named
+            prev.pronoun_genders |= u.pronoun_genders
+            continue
+        u.index = len(out)
+        out.append(u)
+    return out
+
+
+def _one_voice(a: Utterance, b: Utterance) -> bool:
+    """Could a and b be one speaker's, by their tags (no two names, no two genders)?"""
+    names, genders = set(), set()
+    for t in (a.tag, b.tag):
+        if t is None:
+            continue
+        if t.ref.kind in ("name", "narrator") and t.ref.character:
+            names.add(t.ref.character)
+        elif t.ref.kind == "pronoun" and t.ref.gender:
+            genders.add(t.ref.gender)
+    return len(names) <= 1 and len(genders) <= 1
 
 
 def _above_cue(ctx: Context, p: int) -> Cue | None:
@@ -522,9 +579,16 @@ def _lexical_ref(ctx: Context, words, k: int, *, backwards: bool = False) -> Ref
 
 def _nominal_ref(ctx: Context, s: int, e: int) -> Ref:
     hit = ctx.name_at(s, e)
-    if hit is not None:
-        return Ref("nominal" if hit[1] == "nominal" else "name", hit[0], hit[2], hit[3])
-    return Ref("unknown", None, s, e)
+    if hit is not None and hit[1] != "nominal":
+        return Ref("name", hit[0], hit[2], hit[3])
+    return Ref("nominal", hit[0] if hit else None, s, e, _noun_gender(ctx.text[s:e]))
+
+
+def _noun_gender(phrase: str) -> str | None:
+    """"M" or "F" for a description whose last word is a gendered person noun ("her aunt")."""
+    words = _LEX_WORD.findall(phrase)
+    g = person_nouns().get(words[-1].casefold()) if words else None
+    return {"male": "M", "female": "F"}.get(g or "")
 
 
 _DETERMINERS = frozenset("the his her their my our that this its your".split())
@@ -552,7 +616,7 @@ def _inflections(lemma: str) -> set[str]:
     return out
 
 
-_IRREGULAR = {"say": {"said"}, "tell": {"told"}, "begin": {"began"}, "think": {"thought"},
+_IRREGULAR = {"say": {"said"}, "tell": {"told"}, "beseech": {"besought"}, "begin": {"began"}, "think": {"thought"},
               "write": {"wrote"}, "read": {"read"}, "lie": {"lied"}, "sing": {"sang"},
               "shout": set(), "cry": {"cried"}}
 SPEECH_FORMS = frozenset(f for lemma in SPEECH_LEMMAS for f in _inflections(lemma) | _IRREGULAR.get(lemma, set())
@@ -614,7 +678,9 @@ def _resolve(ctx: Context, tok, ps: int) -> Ref | None:
     hit = ctx.name_at(a, b)
     if hit is not None:
         cid, kind, s, e = hit
-        return Ref("nominal" if kind == "nominal" else "name", cid, s, e)
+        if kind == "nominal":
+            return Ref("nominal", cid, s, e, _noun_gender(ctx.text[s:e]))
+        return Ref("name", cid, s, e)
     # A subtree that holds a name ("Mr. Holloway", "Anna's brother" is not one: the head decides).
     if tok.pos_ == "PROPN":
         # The whole name: the subject's subtree and any names right after it ("Mr." parsed as the
@@ -631,7 +697,10 @@ def _resolve(ctx: Context, tok, ps: int) -> Ref | None:
         cid = ctx.forms.get(tok.lower_) or ctx.forms.get(" ".join(ctx.text[s:b].lower().split()))
         return Ref("name", cid, s, b) if cid else Ref("unknown", None, s, b)
     if tok.pos_ == "NOUN":
-        return Ref("unknown", None, ps + tok.left_edge.idx, b)
+        s = ps + tok.left_edge.idx
+        if tok.lemma_.casefold() in person_nouns():
+            return Ref("nominal", None, s, b, _noun_gender(tok.text))
+        return Ref("unknown", None, s, b)
     return None
 
 
@@ -688,6 +757,8 @@ def _is_vocative(text: str, qs: int, qe: int, a: int, b: int) -> bool:
     after = text[b:qe].lstrip()
     if after and not (after[0] in ",!?;.\u2026-\u2014\"'" or after.startswith("...")):
         return False
+    if re.match(r"['\u2019]s\b", after):
+        return False  # "Grey's not the only one": talked about (is, or a possessive), not called
     before = text[qs:a].rstrip(" ")
     stripped = before.lstrip("\"' _*")
     if not stripped or before[-1:] in ",.!?;\u2026-\u2014":
@@ -906,6 +977,9 @@ class Scorer:
         # turn parity from it (an even number of turns away: the same voice).
         anchors = {}
         pron_anchors: dict[str, int] = {}  # gender -> distance of the nearest he/she tag
+        # Everyone a tag names in this run of dialogue, either side: the people present. A name
+        # in the narration only ("Except Meredith loved him") does not put someone in the room.
+        run_tagged: set[str] = set()
         for direction in (1, -1):
             j = i
             while 0 <= j + direction < len(utts) and abs(j + direction - i) <= 8:
@@ -916,13 +990,17 @@ class Scorer:
                 t = utts[j].tag
                 if t is None:
                     continue
+                named = t.ref.character if t.ref.kind in ("name", "narrator") else None
+                if named:
+                    run_tagged.add(named)
+                if direction in anchors:
+                    continue  # past the nearest named tag: only the people present are gathered
                 if t.ref.kind == "pronoun" and t.ref.gender:
                     d = abs(j - i)
                     if d < pron_anchors.get(t.ref.gender, 99):
                         pron_anchors[t.ref.gender] = d
-                elif t.ref.character and t.ref.kind in ("name", "narrator", "nominal"):
-                    anchors[direction] = (abs(j - i), t.ref.character)
-                    break
+                elif named:
+                    anchors[direction] = (abs(j - i), named)
         prev_pron = utts[i - 1].pronoun_genders if i >= 1 and u.gap <= MAX_GAP else set()
         talked_about = set(u.named)
         for j in (i - 1, i - 2):
@@ -940,7 +1018,8 @@ class Scorer:
                 "pps": pps, "psub": psub, "vocs": {c for c, _, _ in u.vocatives}, "static": {},
                 "talked_about": talked_about, "para_pron": para_pron, "prevpara_pron": prevpara_pron,
                 "static_rows": {},
-                "anchors": anchors, "pron_anchors": pron_anchors, "prev_pron": prev_pron}
+                "anchors": anchors, "pron_anchors": pron_anchors, "prev_pron": prev_pron,
+                "run_tagged": run_tagged}
         self._prepared[u.index] = info
         return info
 
@@ -970,6 +1049,8 @@ class Scorer:
             f["talked_about"] = 1.0
         if g is not None and g in u.pronoun_genders:
             f["quote_pron"] = 1.0
+        if c in info["run_tagged"]:
+            f["run_tagged"] = 1.0
         if g is not None and g in info["prev_pron"]:
             f["prev_quote_pron"] = 1.0
         d = info["pron_anchors"].get(g) if g is not None else None
@@ -1127,13 +1208,21 @@ _INTER_OF = dict(_INTER_OF)
 
 def _cue_features(f: dict, kind: str, ref: Ref, c: str, g: str | None) -> str | None:
     """Set the cue features of candidate c; return the interaction mode (pm, un) or None."""
-    if ref.kind in ("name", "nominal", "narrator") and ref.character:
-        if ref.character == c:
-            key = {"name": "name", "nominal": "nominal", "narrator": "narr"}[ref.kind]
-            f[f"{kind}_{key if kind == 't' or key != 'nominal' else 'name'}"] = 1.0
-        else:
-            f[f"{kind}_other"] = 1.0
+    if ref.kind in ("name", "narrator") and ref.character:
+        f[f"{kind}_{'name' if ref.kind == 'name' else 'narr'}" if ref.character == c else f"{kind}_other"] = 1.0
         return None
+    if ref.kind == "nominal" and kind == "t":
+        # A description ("said the old lady", "her husband replied"): the coref stage's reading of
+        # it is often wrong, so it counts like a pronoun: its gender, and the coref link apart.
+        if ref.character == c:
+            f["n_coref"] = 1.0
+        if ref.gender is None or g is None:
+            return "un"
+        if g != ref.gender:
+            f["n_mismatch"] = 1.0
+            return None
+        f["n_match"] = 1.0
+        return "pm"
     if ref.kind == "pronoun":
         p = "p" if kind == "t" else "bp"
         if ref.character == c:
@@ -1289,7 +1378,7 @@ def _kind(u: Utterance, speaker: str | None, hist: History, utts: list[Utterance
                 return ("explicit" if ref.kind == "name" else "anaphoric"), (ref.start, ref.end)
             if ref.kind == "pronoun" and gender.get(speaker) in (None, ref.gender):
                 return "anaphoric", (ref.start, ref.end)
-            if ref.kind == "unknown" and cue.kind == "tag":
+            if ref.kind in ("unknown", "nominal") and cue.kind == "tag":
                 return "anaphoric", (ref.start, ref.end)
     # No tag decided it: the evidence is the earlier line of the same speaker (turn-taking).
     i = u.index
@@ -1340,7 +1429,7 @@ def _addressees(ctx: Context, u: Utterance, speaker: str | None, hist: History,
 # The rule sieve: the same features, read in a fixed order of precedence.
 _IDX = {name: k for k, name in enumerate(FEATURES)}
 _SIEVE = (
-    (("t_name", "t_nominal", "t_narr"), 0.95),
+    (("t_name", "t_narr"), 0.95),
     (("p_rank0",), 0.8),
     (("p_match",), 0.6),
     (("b_name", "b_narr"), 0.8),
@@ -1396,9 +1485,7 @@ class AttributionStage(Stage):
     # -- compute ------------------------------------------------------------------------------------
     def match(self, story: Story) -> list[Decision]:
         ctx = Context(story, window=self.window)
-        utts = utterances(ctx)
-        for u in utts:
-            find_cues(ctx, u)
+        utts = read_utterances(ctx)
         return decode(ctx, utts, self.ranker, beam=self.beam)
 
     # -- write --------------------------------------------------------------------------------------
