@@ -190,3 +190,93 @@ def test_seed_004_disclaimer_and_a_dead_parent(seed):
     assert people["Ellis Grey"].mentioned_only and people["Ellis Grey"].gender == "female"
     assert not people["Meredith Grey"].mentioned_only
     assert {"Meredith", "Mer", "Meredith Grey"} <= set(people["Meredith Grey"].aliases)
+
+
+# --------------------------------------------------------------------------------------------------
+# Families: rules that keep relatives apart (and the ones that still join)
+def names_of(story) -> dict[str, list[str]]:
+    return {c.name: c.aliases for c in story.characters}
+
+
+def test_a_bare_titled_surname_is_named_with_its_title(family):
+    mr = by_alias(family, "Mr. Hartwell")
+    assert "Hartwell" in mr.aliases and mr.name == "Mr. Hartwell" and mr.id == "mr-hartwell"
+
+
+def test_a_given_name_after_a_rank_is_not_its_untitled_diminutive():
+    story = analyze(
+        "Sir Thomas Ashby came home from the colonies in the spring. Sir Thomas was a grave man, and he "
+        "said little at dinner.\n\nTom Ashby, his eldest son, laughed too loudly and drank too much. Tom "
+        "had debts that his father knew nothing of.\n\n\"You look tired, sir,\" Tom said. Sir Thomas did "
+        "not answer him.\n")
+    father, son = by_alias(story, "Sir Thomas"), by_alias(story, "Tom")
+    assert father.id != son.id
+    assert "Sir Thomas Ashby" in father.aliases and "Tom Ashby" in son.aliases
+
+
+def test_a_formal_given_name_after_mr_still_joins_its_diminutive():
+    story = analyze(
+        "Bill Pratt kept the inn by the river. Bill was a big man with a loud laugh.\n\n"
+        "The magistrate read the charge against Mr. William Pratt. Bill only shrugged.\n")
+    assert "Mr. William Pratt" in by_alias(story, "Bill Pratt").aliases
+
+
+def test_two_diminutives_of_one_name_join():
+    story = analyze(
+        "Tom Quill ran the shop on the corner. Tommy Quill, as his mother called him, never closed "
+        "before midnight.\n\nTom counted the money while Tommy's mother watched.\n")
+    assert {"Tom Quill", "Tommy Quill"} <= set(by_alias(story, "Tom Quill").aliases)
+
+
+def test_mr_surname_named_beside_the_only_given_name_is_another_man():
+    story = analyze(
+        "George Ashcroft walked into the village with his father. \"Sit down, George,\" said Mr. Ashcroft, "
+        "and George sat.\n\nThe old man looked at the sky. Mr. Ashcroft thought it would rain before "
+        "night.\n\n\"George is too proud,\" Mr. Ashcroft told the vicar while George was out of the room.\n\n"
+        "George came back with the tea. He did not look at anyone.\n")
+    father, son = by_alias(story, "Mr. Ashcroft"), by_alias(story, "George Ashcroft")
+    assert father.id != son.id and "George" in son.aliases
+
+
+def test_a_given_name_goes_to_the_one_last_called_by_it():
+    # Miss Holt (the aunt) is named between the niece's "Jane"s; the aunt's sister was Miss Jane Holt.
+    story = analyze(
+        "Miss Holt talked all through the visit. Her sister, Miss Jane Holt, had married a soldier long ago "
+        "and died young.\n\nJane Wren, the soldier's daughter, sat quietly by the window. Jane was pale and "
+        "she said nothing.\n\nMiss Holt praised the cake and the weather. \"Jane is so clever,\" Miss Holt "
+        "said. \"Jane plays every evening.\"\n\nMiss Holt went on about her mother's cough. Jane smiled at "
+        "the guests and said nothing.\n")
+    niece = by_alias(story, "Jane Wren")
+    jane = [m for m in story.mentions if story.text[m.start:m.end] == "Jane"]
+    assert len(jane) == 4 and all(m.character == niece.id for m in jane)
+    assert "Jane" not in by_alias(story, "Miss Holt").aliases
+
+
+def test_a_wife_called_by_her_husbands_name():
+    story = analyze(
+        "Mrs. Vane received her sons in the morning room. Mrs. Vane was proud of them both.\n\n"
+        "Henry Vane had married a rich widow the year before. Mrs. Henry Vane wore pearls to every "
+        "dinner.\n\nHenry laughed at his mother's questions, and Mrs. Vane frowned at him.\n")
+    mother, wife, henry = by_alias(story, "Mrs. Vane"), by_alias(story, "Mrs. Henry Vane"), by_alias(story, "Henry")
+    assert len({mother.id, wife.id, henry.id}) == 3
+    assert henry.name == "Henry Vane"
+
+
+def test_a_lone_given_name_does_not_join_a_woman_of_the_other_gender():
+    story = analyze(
+        "Kit Marsh was the cleverest girl at the school. Miss Marsh read every book in the library.\n\n"
+        "Her brother Christopher came to visit at Easter. Christopher brought her a new pen.\n")
+    assert by_alias(story, "Christopher").id != by_alias(story, "Kit Marsh").id
+    assert by_alias(story, "Christopher").gender == "male"
+
+
+def test_hard_wrapped_names_and_dashes_make_clean_aliases():
+    story = analyze(
+        "The letter came for Mr. Hartwell at noon, and he read it twice over\n"
+        "before he gave it to Mrs. Hartwell.--She read it only once, and\n"
+        "laughed, and put it in the drawer with the others from his\n"
+        "brother, which she had never answered. Nor did Mr.\n"
+        "Hartwell, who had long ago given up on that side of the family.\n\n"
+        "Mrs. Hartwell went up to bed early. Her husband sat by the fire\n"
+        "until the candles were out and the house was quiet again.\n")
+    assert names_of(story) == {"Mr. Hartwell": ["Mr. Hartwell"], "Mrs. Hartwell": ["Mrs. Hartwell"]}

@@ -191,3 +191,48 @@ def test_model_spans_are_cut_to_their_name_words():
     info = _DocInfo(doc)
     john, elinor = [t.i for t in doc if t.text in ("John", "Elinor")]
     assert info.name_runs(john, elinor + 2) == [(john, john + 1), (elinor, elinor + 1)]
+
+
+def names(story) -> list[str]:
+    return [" ".join(story.text[m.start:m.end].split()) for m in story.mentions if m.kind in ("name", "vocative")]
+
+
+# Hard-wrapped at a fixed width, like a Project Gutenberg text.
+WRAPPED = ("The rain had not stopped all day, and it was late when Mr.\n"
+           "Greaves came home at last. His daughter, Miss Ada\n"
+           "Greaves, had kept the fire going and the kettle warm for\n"
+           "him in the little kitchen behind the shop in the lane.\n\n"
+           "He sat down and told her about the market and the price of\n"
+           "wool, and the long road home from the town over the hill,\n"
+           "and she listened and said nothing until he had finished.\n")
+
+
+def test_a_name_runs_over_a_line_break():
+    text = WRAPPED
+    story = analyze(text)
+    assert names(story) == ["Mr. Greaves", "Miss Ada Greaves"]
+    assert kinds(story)[at(text, "Mr.\nGreaves")] == "name"
+
+
+def test_a_double_hyphen_ends_a_name():
+    text = "She had written to Mrs. Fenwick.--Nobody answered. Then she wrote to Mr. Fenwick--and waited.\n"
+    story = analyze(text)
+    assert names(story) == ["Mrs. Fenwick", "Mr. Fenwick"]
+
+
+def test_a_common_noun_that_speaks_is_a_name():
+    text = ("Owl lived in a tall tree at the end of the wood. Everybody came to Owl for advice.\n\n"
+            "\"Good morning,\" said Owl, when the rabbit knocked.\n\n\"Is it?\" asked the rabbit. \"I have "
+            "lost my hat.\"\n\n\"Then we must write a notice,\" said Owl. The rabbit thought that Owl was very "
+            "wise.\n")
+    story = analyze(text)
+    assert names(story).count("Owl") >= 3
+    assert not [n for n in names(story) if n.casefold() == "rabbit"]  # a rabbit, in lowercase
+
+
+def test_a_name_after_a_word_and_comma_is_addressed_not_listed():
+    # "Jo, Sam, and..." is a list, but "But, Sam, ..." addresses Sam: "But" is no name.
+    text = '"But, Sam, you promised. Jo, Sam, and Kit all heard it."'
+    quote = (1, len(text) - 1)
+    assert is_vocative(text, *at(text, "Sam"), quote)
+    assert not is_vocative(text, *at(text, "Sam", 1), quote)

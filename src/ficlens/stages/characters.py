@@ -14,8 +14,13 @@ Steps (`match` computes, `set_annotations` writes):
    first name or a surname joins the only cluster that has it; a title keeps people apart (Mr.
    Bennet and Mrs. Bennet are two characters; "Mrs. X" joins only a cluster already called Mrs.);
    a diminutive joins the name it shortens (Lizzy -> Elizabeth, from the shipped list, or a clipped
-   form of a name not itself a name: Mer -> Meredith). A form several clusters share ("Bennet" with
-   five Bennets) goes, mention by mention, to the candidate named most recently.
+   form of a name not itself a name: Mer -> Meredith). Families keep people apart: a given name after
+   a rank ("Sir Thomas") is not the untitled diminutive ("Tom", his son); a "Mr. X" named in the
+   same sentences as the only X's given name ("George," said Mr. Emerson) is another man; "Mrs. John
+   Dashwood" is not the Mrs. Dashwood of the family, and "John" is her husband's name, not hers. A
+   form several clusters share ("Bennet" with five Bennets) goes, mention by mention, to the
+   candidate last named by a form with that word, then to the one named most recently.
+   A character is named by its fullest form: "Elizabeth Bennet", but "Mr. Bennet" over "Bennet".
 4. Gender, with evidence kept: canon pack > titles (Mr., Mrs.) > pronoun votes (the first he/she
    after a name in a sentence where that name is the only character named, and a He/She opening
    the next sentence when it names no one) > the given-name list.
@@ -47,8 +52,13 @@ TITLE_CLASS = {"mr": "m", "mister": "m", "sir": "m", "lord": "m", "master": "m",
 # Titles written before a given name as often as before a surname ("Lady Catherine", "Aunt Polly").
 GIVEN_NAME_TITLES = frozenset("""miss lady sir lord dame aunt auntie uncle master prince princess king queen
     brother sister father mother""".split())
+# Ranks written before a given name: "Sir Thomas" is not his son Tom, "Lady Catherine" not Kitty.
+RANK_TITLES = frozenset("sir lord lady dame prince princess king queen".split())
 NAME_SUFFIXES = frozenset("jr jr. sr sr. ii iii iv esq esq.".split())
 SUBJECT_DEPS = ("nsubj", "nsubjpass")
+# Sentences a titled surname must share with a cluster's names to be someone else (one could be a
+# slip of the parser or of the author).
+TOGETHER_MIN = 2
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -68,6 +78,12 @@ class NameForm:
     @property
     def first(self) -> str | None:
         return norm(self.words[0]) if self.role in ("full", "given", "single") else None
+
+    @property
+    def husbands_name(self) -> bool:
+        """"Mrs. Robert Ferrars": a wife named by her husband's given name, which is not hers."""
+        return (self.role == "full" and TITLE_CLASS.get(self.title or "") == "mrs"
+                and name_gender(norm(self.words[0]))[0] == "male")
 
     @property
     def last(self) -> str | None:
@@ -103,18 +119,27 @@ class _Cluster:
     idx: int
     forms: Counter = field(default_factory=Counter)  # surface -> mentions
     firsts: set = field(default_factory=set)
+    ranked_firsts: set = field(default_factory=set)  # given names seen after a rank (Sir Thomas)
+    plain_firsts: set = field(default_factory=set)  # given names seen with no title (Tom Bertram, Tom)
     lasts: set = field(default_factory=set)
     singles: set = field(default_factory=set)
     title_classes: set = field(default_factory=set)
     title_keys: set = field(default_factory=set)  # titles of a cluster made from "Title Name"
     titles: set = field(default_factory=set)  # every title seen (case folded), e.g. {"sir"}
     canon: tuple[str, str] | None = None  # (pack id, character id)
+    husband_named: bool = False  # called by her husband's name: "Mrs. John Dashwood"
     full: bool = False
 
     def add(self, form: NameForm, count: int) -> None:
         self.forms[form.surface] += count
-        if form.first and form.role != "single":
+        if form.husbands_name:
+            self.husband_named = True
+        elif form.first and form.role != "single":
             self.firsts.add(form.first)
+        if form.first and form.title in RANK_TITLES:
+            self.ranked_firsts.add(form.first)
+        elif form.first and not form.title:
+            self.plain_firsts.add(form.first)
         if form.last and form.role != "single":
             self.lasts.add(form.last)
         if form.role == "single":
@@ -211,11 +236,19 @@ class CharacterStage(Stage):
             guesses = detect_fandoms(dict(spans), notes=notes, declared=declared,
                                      common_given_names=frozenset(given_names()),
                                      frequent_given_names=frequent_given_names())
-        clusters, form_of, ambiguous = self._cluster(spans, guesses)
+        sentence_of = _sentence_index(story)
+        sentences: dict[str, set[int]] = defaultdict(set)
+        for i in idx:
+            sentences[surfaces[i]].add(sentence_of(story.mentions[i].start))
+        clusters, form_of, ambiguous = self._cluster(spans, guesses, sentences)
 
-        # Mention by mention: a form shared by several clusters goes to the one named last.
+        # Mention by mention: a form shared by several clusters goes to the one last named by a form
+        # with this word ("Jane" to the Jane last called Jane, not to the aunt last called Miss Bates),
+        # then to the one named last.
         assignment_idx: dict[int, int] = {}
         last_seen: dict[int, int] = {}
+        last_by_word: dict[tuple[int, str], int] = {}
+        words_of = {s: [norm(w) for w in parse_name(s).words] for s in spans}
         for i in idx:  # mentions are sorted by start
             surface = surfaces[i]
             if surface in form_of:
@@ -224,10 +257,14 @@ class CharacterStage(Stage):
                 candidates = ambiguous.get(surface)
                 if not candidates:
                     continue
-                c = max(candidates, key=lambda k: (last_seen.get(k, -1), clusters[k].count))
+                word = words_of[surface][-1]
+                c = max(candidates, key=lambda k: (last_by_word.get((k, word), -1), last_seen.get(k, -1),
+                                                   clusters[k].count))
                 clusters[c].forms[surface] += 1
             assignment_idx[i] = c
             last_seen[c] = story.mentions[i].start
+            for word in words_of[surface]:
+                last_by_word[(c, word)] = story.mentions[i].start
 
         packs = load_packs()
         characters, id_of = self._characters(clusters, packs)
@@ -243,7 +280,7 @@ class CharacterStage(Stage):
         return characters, assignment, self._fandom_tags(guesses, story)
 
     # -- clustering -----------------------------------------------------------------------------------
-    def _cluster(self, spans: dict[str, list], guesses: list[FandomGuess]):
+    def _cluster(self, spans: dict[str, list], guesses: list[FandomGuess], sentences: dict[str, set[int]]):
         packs = load_packs()
         detected = [packs[g.pack] for g in guesses if g.pack in packs]
         forms = {s: parse_name(s) for s in spans}
@@ -290,17 +327,37 @@ class CharacterStage(Stage):
         gn = given_names()
 
         def same_given(a: str, b: str) -> bool:
-            """a and b are one given name: equal, a diminutive of the other, or clipped (Mer/Meredith)."""
-            return a == b or b in nick.get(a, ()) or a in nick.get(b, ()) or _clipped(a, b) or _clipped(b, a)
+            """a and b are one given name: equal, a diminutive of the other, two diminutives of one name
+            (Tom/Tommy), or clipped (Mer/Meredith)."""
+            fulls_a, fulls_b = nick.get(a, frozenset()), nick.get(b, frozenset())
+            return (a == b or b in fulls_a or a in fulls_b or bool(fulls_a & fulls_b)
+                    or _clipped(a, b) or _clipped(b, a))
 
-        def by_given(key: str, pool: list[_Cluster]) -> list[_Cluster]:
+        lone_words: dict[str, list[str]] = defaultdict(list)  # "george" -> ["George"]
+        for s, f in forms.items():
+            if f.role == "single":
+                lone_words[f.key].append(s)
+
+        def named_together(surface: str, c: _Cluster) -> bool:
+            """The surface and the cluster's names (its forms, and its given names alone) share
+            sentences: "George," said Mr. Emerson: two people, a son and his father."""
+            theirs = set().union(*(sentences.get(o, ()) for o in c.forms),
+                                 *(sentences.get(o, ()) for x in c.firsts for o in lone_words.get(x, ())))
+            return len(sentences.get(surface, set()) & theirs) >= TOGETHER_MIN
+
+        def by_given(key: str, pool: list[_Cluster], ranked: bool = False) -> list[_Cluster]:
+            """The clusters of pool with this given name, else with a form of it (Lizzy/Elizabeth): but a
+            given name after a rank and an untitled other form of it are two people, a father and the
+            son named after him ("Sir Thomas Bertram" and "Tom Bertram"). `ranked`: the form has a rank."""
             exact = [c for c in pool if key in c.firsts or key in c.singles]
-            return exact or [c for c in pool if any(same_given(key, x) for x in c.firsts | c.singles)]
+            return exact or [c for c in pool if any(same_given(key, x) and not _rank_apart(c, x, ranked)
+                                                    for x in c.firsts | c.singles)]
 
         # 2. Full names make clusters (or join the one with the same surname and given name).
         for s in sorted((s for s in rest if forms[s].role == "full"), key=order):
             f = forms[s]
-            same = by_given(f.first, [c for c in clusters if f.last in c.lasts and _compatible(c, f.title, f.first)])
+            same = by_given(f.first, [c for c in clusters if f.last in c.lasts and _compatible(c, f.title, f.first)],
+                            ranked=f.title in RANK_TITLES)
             put(s, same[0] if len(same) == 1 else new())
         # 3. Titled single names: Mr. Bennet, Miss Elizabeth.
         for s in sorted((s for s in rest if forms[s].role in ("family", "given")), key=order):
@@ -313,11 +370,20 @@ class CharacterStage(Stage):
                 same = [c for c in clusters if key in c.lasts and cls in _title_keys(c)]
                 if not same:
                     same = [c for c in clusters if key in c.lasts and _compatible(c, f.title)]
+                if cls == "mrs":
+                    # "Mrs. John Dashwood" is so called to tell her from the Mrs. Dashwood of the family.
+                    same = [c for c in same if not c.husband_named]
+                if cls == "m" and any(named_together(s, c) for c in same):
+                    # A woman is "Emma" to the narrator and "Miss Woodhouse" in the same sentence, but a
+                    # man the narrator calls "George" is rarely "Mr. Emerson" beside it: that is another
+                    # man of the family, maybe not one of the others either.
+                    same = []
                 if not same and key in gn and f.title in TITLE_CLASS:
                     # "Mr. Edward" beside "Edward Ferrars": a given name after Mr.
                     same = by_given(key, [c for c in clusters if c.full and _compatible(c, f.title, key)])
             else:
-                same = by_given(key, [c for c in clusters if _compatible(c, f.title, key)])
+                same = by_given(key, [c for c in clusters if _compatible(c, f.title, key)],
+                                ranked=f.title in RANK_TITLES)
                 # "Sir John": the John already called Sir, when there is one.
                 same = [c for c in same if f.title in c.titles] or same
                 if len(same) > 1:
@@ -351,7 +417,7 @@ class CharacterStage(Stage):
                 alone = [c for c in cands if key in c.singles or (c.title_keys and key in c.firsts | c.lasts)]
                 cands = alone or cands
             if not cands:
-                cands = by_given(key, clusters)
+                cands = by_given(key, [c for c in clusters if _compatible(c, None, key)])
                 if not cands and key not in gn:
                     cands = [c for c in clusters if any(_clipped(key, x) for x in c.lasts)]
             if len(cands) == 1:
@@ -495,6 +561,25 @@ def _title_keys(c: _Cluster) -> set:
     return c.title_keys | c.title_classes
 
 
+def _sentence_index(story: Story):
+    """A function from a story.text offset to the number of its sentence (in the parse)."""
+    starts: list[int] = []
+    for k, doc in enumerate(story.docs):
+        p0 = story.paragraphs[k][0]
+        starts.extend(sent.start_char + p0 for sent in doc.sents)
+    return lambda pos: bisect.bisect_right(starts, pos) - 1
+
+
+def _rank_apart(c: _Cluster, given: str, ranked: bool) -> bool:
+    """A form's given name and the cluster's other form of it, `given`, are on either side of a rank:
+    the cluster uses `given` only with no title and the form has a rank, or the reverse. ("Mr. William
+    Sikes" is still Bill Sikes: Mr. is no rank.)"""
+    plain = given in c.plain_firsts or given in c.singles
+    if ranked:
+        return plain and given not in c.ranked_firsts
+    return given in c.ranked_firsts and not plain
+
+
 def _clipped(short: str, full: str) -> bool:
     """`short` is a clipped form of `full` that is not a name of its own (Mer/Meredith, Shep/Shepherd)."""
     return 3 <= len(short) < len(full) and full.startswith(short) and short not in given_names()
@@ -506,11 +591,14 @@ def _clean(surface: str) -> str:
 
 
 def _best_name(c: _Cluster) -> str:
-    """The fullest form seen: most words (titles aside), then most mentions."""
+    """The fullest form seen: most words (titles aside), a full name without its title ("Elizabeth
+    Bennet") but a surname with it ("Mr. Bennet", not "Bennet"), then most mentions."""
     def rank(item):
         surface, n = item
         f = parse_name(surface)
-        return (len(f.words), f.title is None, n, surface)
+        # Among one-word forms: "Mr. Bennet" (family), then "Bennet" (single), then "Miss Lucy" (given).
+        untitled_first = {"family": 2, "single": 1}.get(f.role, f.title is None)
+        return (len(f.words), untitled_first, n, surface)
 
     return max(c.forms.items(), key=rank)[0]
 

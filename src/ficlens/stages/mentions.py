@@ -21,8 +21,12 @@ Where names come from, all unioned:
 3. ficlens's own evidence, because fan fiction names ("Mer", "Shep") are nicknames no model knows
    and en_core_web_sm calls "Meredith" an ORG: capitalized words that are given names (shipped
    list) or canon pack names, a title before a capitalized word, canon multi-word nicknames;
-4. propagation: a word found as a name anywhere in the story is a name wherever it is capitalized
+4. common nouns used as names ("said Owl"): capitalized inside sentences, rarely in lowercase, and
+   speaking somewhere;
+5. propagation: a word found as a name anywhere in the story is a name wherever it is capitalized
    and used as a proper noun (so one good sighting covers the misses).
+A name may run over a line break (hard-wrapped text: "Mr.\nWoodhouse") and ends at a double hyphen
+used as a dash ("Mrs. Bennet.--They").
 Capitalized words at a sentence start count only when spaCy tags them PROPN ("Will you..." is not
 Will); a name followed by a place word ("Elliot Bay") is a place.
 """
@@ -168,6 +172,7 @@ class MentionStage(Stage):
                 for t in info.tokens[a:b]:
                     if _is_cap(t.text) and not _title(t.text):
                         known.add(t.text)
+        known |= self._noun_names(story, per_doc, known)
         mentions: list[Mention] = []
         the_names = self._the_names(story, per_doc)
         for k, (doc, p0, info, ranges, nominal_ranges) in enumerate(per_doc):
@@ -176,8 +181,10 @@ class MentionStage(Stage):
                 ranges = _merge(ranges + the_names[k])
             for a, b in ranges:
                 toks = info.tokens
-                s, e = toks[a].idx + p0, toks[b - 1].idx + len(toks[b - 1].text) + p0
-                names[(s, e)] = _name_kind(toks[a:b])
+                s = toks[a].idx + p0
+                e = s + _name_length(story.text[s:toks[b - 1].idx + len(toks[b - 1].text) + p0])
+                if e > s:
+                    names[(s, e)] = _name_kind(toks[a:b])
             if self.nominals:
                 for s, e in self._nominals(doc, info, ranges, nominal_ranges):
                     mentions.append(Mention(s + p0, e + p0, "nominal"))
@@ -248,8 +255,9 @@ class MentionStage(Stage):
                 continue
             proper = t.pos_ == "PROPN" or not info.sent_initial[i] or info.set_off(i)
             title = _title(text)
-            if title and i + 1 < n and _is_cap(doc[i + 1].text) and doc[i + 1].text.casefold() not in NOT_NAMES:
-                seeds.append((i, i + 2))
+            after = info.past_break(i + 1)
+            if title and after < n and _is_cap(doc[after].text) and doc[after].text.casefold() not in NOT_NAMES:
+                seeds.append((i, after + 1))
             elif proper and (low in gn or norm(text) in canon):
                 seeds.append((i, i + 1))
             i += 1
@@ -294,6 +302,27 @@ class MentionStage(Stage):
             for k, a, b in where:
                 out.setdefault(k, []).append((a, b))
         return out
+
+    def _noun_names(self, story: Story, per_doc, known: set[str]) -> set[str]:
+        """Words no rule above calls a name but the story uses as one ("said Owl", "said Slackbridge"):
+        a capitalized noun inside a sentence with no determiner, not a title, rarely written in lowercase
+        in the story, seen at least `THE_NAME_MIN` times, that speaks somewhere (the subject of a
+        speech verb)."""
+        seen: Counter = Counter()
+        speaks: set[str] = set()
+        never = NOT_NAMES | PLACE_WORDS
+        for _, _, info, _, _ in per_doc:
+            for i, t in enumerate(info.tokens):
+                if (info.sent_initial[i] or t.pos_ not in ("NOUN", "PROPN") or t.text in known
+                        or len(t.text) < 2 or not _is_cap(t.text) or _title(t.text) or info.blocked[i]
+                        or t.text.casefold() in never
+                        or any(c.dep_ in ("det", "poss") for c in t.lefts)):
+                    continue
+                seen[t.text] += 1
+                if t.dep_ in ("nsubj", "nsubjpass") and t.head.lemma_ in SPEECH_LEMMAS:
+                    speaks.add(t.text)
+        lower = Counter(_LOWER_WORD.findall(story.text))
+        return {w for w in speaks if seen[w] >= THE_NAME_MIN and lower[w.casefold()] * 4 <= seen[w]}
 
     def _propagate(self, doc, info: "_DocInfo", ranges, known: set[str]) -> list[tuple[int, int]]:
         taken = set()
@@ -371,7 +400,7 @@ class _DocInfo:
     """Per-doc facts the name rules need: which tokens start a sentence, which sit in non-person
     entities."""
 
-    __slots__ = ("doc", "tokens", "sent_initial", "blocked")
+    __slots__ = ("doc", "tokens", "sent_initial", "blocked", "line_break")
 
     def __init__(self, doc):
         self.doc = doc
@@ -385,6 +414,9 @@ class _DocInfo:
             elif toks[i - 1].text in OPENERS or toks[i - 1].text in ('"', "...", "..") or (
                     toks[i - 1].is_punct and self.sent_initial[i - 1]):
                 self.sent_initial[i] = True
+        # Hard-wrapped text (Project Gutenberg) breaks lines inside names ("Mr.\nWoodhouse"): spaCy makes
+        # the break a token of its own, which a name may span.
+        self.line_break = [t.is_space and t.text.count("\n") == 1 for t in toks]
         self.blocked = [False] * n
         for ent in doc.ents:
             if ent.label_ in NON_NAME_ENTS:
@@ -393,6 +425,14 @@ class _DocInfo:
                 for i in range(ent.start, ent.end):
                     if whole or toks[i].pos_ != "PROPN":
                         self.blocked[i] = True
+
+    def past_break(self, i: int) -> int:
+        """i, or the token after it when token i is a line break."""
+        return i + 1 if i < len(self.tokens) and self.line_break[i] else i
+
+    def before_break(self, i: int) -> int:
+        """i, or the token before it when token i is a line break."""
+        return i - 1 if i >= 0 and self.line_break[i] else i
 
     def set_off(self, i: int) -> bool:
         """A word alone between punctuation, like a name called out: `"Derek..."`, `"Mer!"`."""
@@ -428,7 +468,8 @@ class _DocInfo:
                 break
             start = end = r[0]
             while end < r[1] and (self.name_word(end) or (_title(self.tokens[end].text) and end + 1 < r[1])
-                                  or (self.tokens[end].lower_ in PARTICLES and end > start)):
+                                  or (self.tokens[end].lower_ in PARTICLES and end > start)
+                                  or (self.line_break[end] and end > start and end + 1 < r[1])):
                 end += 1
             if end == start:
                 end = start + 1
@@ -444,19 +485,25 @@ class _DocInfo:
         doc = self.tokens
         n = len(doc)
         while b < n:
-            t = doc[b]
-            if self.name_word(b) and t.pos_ in ("PROPN", "NOUN", "ADJ", "X") and t.text.casefold() not in PLACE_WORDS:
-                b += 1
-            elif t.lower_ in PARTICLES and b + 1 < n and self.name_word(b + 1) and doc[b + 1].pos_ == "PROPN":
-                b += 2
+            j = self.past_break(b)
+            if j >= n:
+                break
+            t = doc[j]
+            if self.name_word(j) and t.pos_ in ("PROPN", "NOUN", "ADJ", "X") and t.text.casefold() not in PLACE_WORDS:
+                b = j + 1
+            elif t.lower_ in PARTICLES and j + 1 < n and self.name_word(j + 1) and doc[j + 1].pos_ == "PROPN":
+                b = j + 2
             else:
                 break
         while a > 0:
-            t = doc[a - 1]
+            j = self.before_break(a - 1)
+            if j < 0:
+                break
+            t = doc[j]
             if _title(t.text) and _is_cap(t.text):
-                a -= 1
-            elif self.name_word(a - 1) and t.pos_ == "PROPN" and t.text.casefold() in given_names():
-                a -= 1
+                a = j
+            elif self.name_word(j) and t.pos_ == "PROPN" and t.text.casefold() in given_names():
+                a = j
             else:
                 break
         return (a, b) if a < b else None
@@ -472,7 +519,8 @@ class _DocInfo:
         doc = self.tokens
         if _title(doc[a].text):
             return False
-        if b < len(doc) and _is_cap(doc[b].text) and doc[b].text.casefold() in PLACE_WORDS:
+        after = self.past_break(b)
+        if after < len(doc) and _is_cap(doc[after].text) and doc[after].text.casefold() in PLACE_WORDS:
             return True
         return b - a >= 2 and doc[b - 1].text.casefold() in PLACE_WORDS
 
@@ -481,6 +529,16 @@ THE_NAME_MIN = 3
 SPEECH_LEMMAS = frozenset("""say ask reply answer cry shout whisper exclaim remark add continue call
     murmur mutter repeat scream yell snap sigh growl hiss interrupt observe explain declare""".split())
 _LOWER_WORD = re.compile(r"\b[a-z][a-z'\-]*\b")
+
+
+_DASH = re.compile(r"\.?--")
+
+
+def _name_length(surface: str) -> int:
+    """The length of a name span's text up to a double hyphen used as a dash: spaCy leaves
+    "Bennet.--They" and "Emerson--" whole, and the words after the dash are not the name."""
+    m = _DASH.search(surface)
+    return m.start() if m else len(surface)
 
 
 def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -494,7 +552,7 @@ def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _name_kind(span) -> str:
-    words = [t.text for t in span if not _title(t.text)]
+    words = [t.text for t in span if not _title(t.text) and not t.is_space]
     key = norm(" ".join(words))
     if len(words) == 1 and key in nicknames() and key not in given_names():
         return "nickname"
@@ -541,7 +599,7 @@ def groups(text: str, names: dict[tuple[int, int], str], known: set[str]) -> lis
     out = []
     for s, e in names:
         word = text[s:e]
-        if " " in word or not word.endswith("s"):
+        if len(word.split()) > 1 or not word.endswith("s"):
             continue
         if not any(stem in known for stem in (word[:-1], word[:-2]) if stem != word):
             continue
@@ -575,7 +633,8 @@ def is_vocative(text: str, s: int, e: int, quote: tuple[int, int], *, strict: bo
         if left[-1] == "," and right[:1] == ",":
             # "Mark, Derek, and Addison": a list, not an address.
             before = _WORD_BEFORE.search(left[:-1])
-            if before and before.group(1)[:1].isupper() and before.group(1).casefold() not in INTERJECTIONS:
+            word = before.group(1).casefold() if before else ""
+            if before and before.group(1)[:1].isupper() and word not in INTERJECTIONS and word not in NOT_NAMES:
                 return False
         if strict and left[-1] not in ",;:" and right[:1] not in ",.!?":
             return False
