@@ -234,6 +234,9 @@ def test_seed_scene_participants(seed1):
     end = story.quotes[last_mark].utterance
     bar = {_first(story, q.speaker) for q in story.quotes[first_tag:] if q.utterance <= end}
     assert bar <= {"Derek", "Mark"}, bar
+    # The lines before either man is named in a tag: the woman is only thought about, not present.
+    opening = {_first(story, q.speaker) for q in story.quotes[:first_tag]}
+    assert first_tag >= 3 and opening == {"Derek", "Mark"}, opening
     home = [_first(story, q.speaker) for q in story.quotes if q.utterance > end]
     assert set(home) <= {"Derek", "Meredith"}, set(home)
     assert home.count("Derek") > 20 and home.count("Meredith") > 20
@@ -306,3 +309,15 @@ def test_a_name_talked_about_is_not_addressed(pipeline):
     q = quote_with(story, "not fond of March")
     names = [name_of(story, a) for a in q.addressees]
     assert "Anna Lindqvist" not in names
+
+
+def test_seed_wide_breaks_keep_the_voice(seed1):
+    # The writer of seed 001 sets off a speaker's next paragraph with an extra blank line.
+    story = seed1
+    pairs = 0
+    for a, b in zip(story.quotes, story.quotes[1:]):
+        between = story.text[a.end:b.start]
+        if between.count("\n") >= 3 and not between.strip():
+            assert a.speaker == b.speaker, (a.id, b.id)
+            pairs += 1
+    assert pairs >= 5

@@ -641,7 +641,8 @@ def _subject(v, inside, *, strict: bool = False):
     for c in v.children:
         if c.dep_ in _SUBJECT_DEPS and inside(c):
             return c
-    if v.dep_ == "conj" and inside(v.head):
+    # "and said", and the speaker of "could not help saying", "was heard saying".
+    if v.dep_ in ("conj", "xcomp") and inside(v.head):
         for c in v.head.children:
             if c.dep_ in _SUBJECT_DEPS and inside(c):
                 return c
