@@ -12,17 +12,17 @@ One decision per utterance (the quotes a speech tag splits share one speaker):
    - an action beat: no speech verb, but the sentence right before or right after the quote in the
      same paragraph has a person as its subject (`He put his cup down. "..."`): one speaker per
      paragraph is fiction's convention, so the actor is the speaker;
-   - the subject's referent: a name or nickname mention with a character (explicit); a nominal
-     ("her sister", resolved by the coref stage when it ran) or a pronoun he/she (anaphoric); "I"
-     in first-person narration and "you" in second-person narration (the narrator, anaphoric);
+   - the subject's referent: a name or nickname mention with a character (explicit); a
+     description ("her sister", "the old man") or a pronoun he/she (anaphoric), read by its gender;
+     "I" in first-person narration and "you" in second-person narration (the narrator, anaphoric);
    - addressee cues: a name addressed inside the line (a vocative: `"Derek, ..."`), the object of
      the speech verb (`she told him`, `said to Anna`).
 2. Candidates: the characters named within the last `window` paragraphs (and the next one), the
    speakers and addressees of the last lines, the narrator and the story's three most named
    characters.
-3. Features per candidate (`FEATURES`): the cue names it or someone else; a pronoun cue agrees with
-   its gender, is resolved to it by coref, or it is the most recently seen character of that
-   gender; turn-taking (the previous speakers, who the previous line addressed, the nearest line on
+3. Features per candidate (`FEATURES`): the cue names it or someone else; a pronoun or description
+   cue agrees with its gender, or it is the most recently seen character of that gender (the coref
+   stage's links for tag pronouns measured no better on PDNC and are not read); turn-taking (the previous speakers, who the previous line addressed, the nearest line on
    each side whose tag names its speaker and how many turns away it is); named or talked about
    inside the line; named or a subject in the narration around it; salience. A logistic
    regression scores them (weights and model card in `models/speaker_ranker/`). Decoding is a
@@ -100,7 +100,7 @@ WIDE_BREAK_SHARE = 0.15
 BASE_FEATURES = (
     "t_name", "t_narr", "t_other", "n_match", "n_mismatch", "n_coref", "b_name", "b_narr", "b_other",
     "p_match", "p_mismatch", "p_unknown", "p_rank0", "p_rank1", "bp_match", "bp_mismatch", "bp_rank0",
-    "p_coref", "bp_coref", "talked_about", "quote_pron", "prev_quote_pron", "para_pron", "prevpara_pron",
+    "talked_about", "quote_pron", "prev_quote_pron", "para_pron", "prevpara_pron",
     "anc_next_even", "anc_next_odd", "anc_prev_even", "anc_prev_odd", "anc_pron_even", "anc_pron_odd",
     "vocative_here", "named_in_quote", "para_mention", "para_subject", "prevpara_mention",
     "prevpara_subject", "narr_recency", "recency", "mention_count", "global_share", "top_char",
@@ -112,7 +112,7 @@ BASE_FEATURES = (
 # "un" (a cue that resolves to no known character) and "no" (no cue at all: turn-taking decides).
 INTERACTED = ("prev1", "prev2_alt", "addressed_prev", "addr_pred_prev", "participant", "nxt1",
               "nxt2_alt", "narr_recency", "para_subject", "prevpara_subject", "narrator",
-              "global_share", "speaker_count", "top_gender", "rank0", "coref",
+              "global_share", "speaker_count", "top_gender", "rank0",
               "anc_next_even", "anc_next_odd", "anc_prev_even", "anc_prev_odd", "anc_pron_even",
               "anc_pron_odd")
 MODES = ("pm", "un", "no")
@@ -201,9 +201,6 @@ class Context:
         for q in self.quotes:
             self.para_quotes[self.para_of(q.start)].append(q)
         self.names = self._names()  # (start, end, character, kind, in_quote, paragraph) sorted
-        # What the coref stage (when it ran) says each pronoun refers to.
-        self.pronoun_of = {(m.start, m.end): m.character for m in story.mentions
-                           if m.kind == "pronoun" and m.character}
         self.name_starts = [n[0] for n in self.names]
         self.forms = self._forms()
         segs = sorted(story.narration.segments, key=lambda s: s.start)
@@ -548,7 +545,7 @@ def _lexical_ref(ctx: Context, words, k: int, *, backwards: bool = False) -> Ref
     s, e, w = words[k]
     low = w.lower()
     if low == "he" or low == "she":
-        return Ref("pronoun", ctx.pronoun_of.get((s, e)), s, e, "M" if low == "he" else "F")
+        return Ref("pronoun", None, s, e, "M" if low == "he" else "F")
     if w == "I":
         return Ref("narrator", ctx.narrator_at(s, "first"), s, e)
     if not w[:1].isupper():
@@ -666,7 +663,7 @@ def _resolve(ctx: Context, tok, ps: int) -> Ref | None:
     b = a + len(tok.text)
     low = tok.lower_
     if low in _MALE or low in _FEMALE:
-        return Ref("pronoun", ctx.pronoun_of.get((a, b)), a, b, "M" if low in _MALE else "F")
+        return Ref("pronoun", None, a, b, "M" if low in _MALE else "F")
     if low in _FIRST and tok.text == "I":
         return Ref("narrator", ctx.narrator_at(a, "first"), a, b)
     if low in _SECOND:
@@ -1194,11 +1191,11 @@ class Scorer:
 
 _FI = {name: k for k, name in enumerate(FEATURES)}
 _MODE_OFFSET = {m: len(BASE_FEATURES) + j * len(INTERACTED) for j, m in enumerate(MODES)}
-# Base feature index -> the interaction slots it fills ("rank0" and "coref" gather the tag's and
-# the beat's versions).
+# Base feature index -> the interaction slots it fills ("rank0" gathers the tag's and the beat's
+# versions).
 _INTER_OF: dict[int, list[int]] = defaultdict(list)
 for _j, _name in enumerate(INTERACTED):
-    for _src in {"rank0": ("p_rank0", "bp_rank0"), "coref": ("p_coref", "bp_coref")}.get(_name, (_name,)):
+    for _src in {"rank0": ("p_rank0", "bp_rank0")}.get(_name, (_name,)):
         _INTER_OF[_FI[_src]].append(_j)
 _INTER_OF = dict(_INTER_OF)
 (_I_PREV1, _I_PREV1_SAME, _I_PREV2, _I_ADDR_PRED, _I_PARTICIPANT, _I_SPEAKER_COUNT, _I_NXT1, _I_NXT2,
@@ -1226,8 +1223,6 @@ def _cue_features(f: dict, kind: str, ref: Ref, c: str, g: str | None) -> str | 
         return "pm"
     if ref.kind == "pronoun":
         p = "p" if kind == "t" else "bp"
-        if ref.character == c:
-            f[f"{p}_coref"] = f["coref"] = 1.0
         if g is None:
             if kind == "t":
                 f["p_unknown"] = 1.0
