@@ -17,15 +17,18 @@ One decision per utterance (the quotes a speech tag splits share one speaker):
      "I" in first-person narration and "you" in second-person narration (the narrator, anaphoric);
    - addressee cues: a name addressed inside the line (a vocative: `"Derek, ..."`), the object of
      the speech verb (`she told him`, `said to Anna`).
+   A line set off from the one before by a wider blank break than the story's usual one (where
+   the story does that rarely) is joined to it: one speaker, unless their tags name two people.
 2. Candidates: the characters named within the last `window` paragraphs (and the next one), the
    speakers and addressees of the last lines, the narrator and the story's three most named
    characters.
 3. Features per candidate (`FEATURES`): the cue names it or someone else; a pronoun or description
    cue agrees with its gender, or it is the most recently seen character of that gender (the coref
-   stage's links for tag pronouns measured no better on PDNC and are not read); turn-taking (the previous speakers, who the previous line addressed, the nearest line on
-   each side whose tag names its speaker and how many turns away it is); named or talked about
-   inside the line; named or a subject in the narration around it; salience. A logistic
-   regression scores them (weights and model card in `models/speaker_ranker/`). Decoding is a
+   stage's links for tag pronouns measured no better on PDNC and are not read); turn-taking (the
+   previous speakers, who the previous line addressed, the nearest line on each side whose tag
+   names its speaker and how many turns away it is; everyone a tag in this run of dialogue names:
+   the people present); named or talked about inside the line; named or a subject in the
+   narration around it; salience. A logistic regression scores them (weights and model card in `models/speaker_ranker/`). Decoding is a
    beam search left to right (turn features read the decisions on each beam), done twice: the
    second pass also reads the first pass's speakers of the next lines. `ranker="rules"` uses the
    rule sieve instead: the same cues in a fixed order of precedence, greedy.
@@ -613,9 +616,9 @@ def _inflections(lemma: str) -> set[str]:
     return out
 
 
-_IRREGULAR = {"say": {"said"}, "tell": {"told"}, "beseech": {"besought"}, "begin": {"began"}, "think": {"thought"},
-              "write": {"wrote"}, "read": {"read"}, "lie": {"lied"}, "sing": {"sang"},
-              "shout": set(), "cry": {"cried"}}
+_IRREGULAR = {"say": {"said"}, "tell": {"told"}, "beseech": {"besought"}, "begin": {"began"},
+              "think": {"thought"}, "write": {"wrote"}, "read": {"read"}, "lie": {"lied"},
+              "sing": {"sang"}, "shout": set(), "cry": {"cried"}}
 SPEECH_FORMS = frozenset(f for lemma in SPEECH_LEMMAS for f in _inflections(lemma) | _IRREGULAR.get(lemma, set())
                          ) - {"read", "reads", "lie", "lies", "object", "objects", "order", "orders", "point",
                               "points", "offer", "offers", "note", "notes", "question", "questions", "state",
