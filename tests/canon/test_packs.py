@@ -136,3 +136,16 @@ def test_two_very_common_names_are_not_a_fandom():
     found = detect_fandoms(spans("John", "Mary", "John", "Mary"), common_given_names=COMMON,
                            frequent_given_names=frequent_given_names())
     assert found == []
+
+
+def test_a_few_canon_first_names_among_many_people_are_no_fandom():
+    # A long original story: dozens of people, three of whom share first names with Grey's Anatomy
+    # characters. Canon names are a small share of the names, so no fandom.
+    crowd = [f"{first} {last}" for first in ("Albert", "Bertha", "Cyril", "Dora", "Edgar", "Flora")
+             for last in ("Ashby", "Brandt", "Corwin", "Dunmore", "Ellery")]
+    story = spans(*crowd, *crowd, "April", "George", "Richard", "Richard", "April", "George")
+    assert detect_fandoms(story, common_given_names=COMMON) == []
+    # The same three names in a story that is mostly about them still say Grey's Anatomy.
+    assert [g.pack for g in detect_fandoms(spans("April", "George", "Richard", "Richard", "April", "George",
+                                                 "Meredith", "Meredith", "Albert Ashby"),
+                                           common_given_names=COMMON)] == ["greys-anatomy"]
