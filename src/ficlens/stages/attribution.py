@@ -28,10 +28,11 @@ One decision per utterance (the quotes a speech tag splits share one speaker):
    previous speakers, who the previous line addressed, the nearest line on each side whose tag
    names its speaker and how many turns away it is; everyone a tag in this run of dialogue names:
    the people present); named or talked about inside the line; named or a subject in the
-   narration around it; salience. A logistic regression scores them (weights and model card in `models/speaker_ranker/`). Decoding is a
-   beam search left to right (turn features read the decisions on each beam), done twice: the
-   second pass also reads the first pass's speakers of the next lines. `ranker="rules"` uses the
-   rule sieve instead: the same cues in a fixed order of precedence, greedy.
+   narration around it; salience. A logistic regression scores them (weights and model card in
+   `models/speaker_ranker/`). Decoding is a beam search left to right (turn features read the
+   decisions on each beam), done twice: the second pass also reads the first pass's speakers of
+   the next lines. `ranker="rules"` uses the rule sieve instead: the same cues in a fixed order of
+   precedence, greedy.
    A chapter heading or scene break ends a conversation: turn-taking never crosses it.
 4. Addressees: the line's vocatives or the tag's object; else, in a conversation, the previous
    speaker when it is someone else, else the next one, else the conversation's other voice.
@@ -219,7 +220,6 @@ class Context:
                 self.para_pronouns[self.para_of(m.start)][m.character] += 1
         self.wide_breaks = _wide_breaks(story)
 
-
     # -- lookups ------------------------------------------------------------------------------------
     def para_of(self, pos: int) -> int:
         return bisect.bisect_right(self.para_starts, pos) - 1
@@ -371,11 +371,15 @@ def find_cues(ctx: Context, u: Utterance) -> None:
                 if cue:
                     u.cues.append(cue)
         _line_names(ctx, u, q)
-    # Tags beat beats, and nearer tags win: the order is after/inside, then before, then above.
-    u.cues.sort(key=lambda c: (c.kind != "tag", _SIDE_ORDER[c.side]))
+    u.cues.sort(key=_cue_order)
 
 
 _SIDE_ORDER = {"after": 0, "inside": 0, "before": 1, "above": 2}
+
+
+def _cue_order(c: Cue) -> tuple[bool, int]:
+    """Tags beat beats, and nearer tags win: the order is after/inside, then before, then above."""
+    return c.kind != "tag", _SIDE_ORDER[c.side]
 
 
 def read_utterances(ctx: Context) -> list[Utterance]:
@@ -393,7 +397,7 @@ def read_utterances(ctx: Context) -> list[Utterance]:
             prev.quotes.extend(u.quotes)
             prev.last_para, prev.end, prev.words = u.last_para, u.end, prev.words + u.words
             prev.cues.extend(u.cues)
-            prev.cues.sort(key=lambda c: (c.kind != "tag", _SIDE_ORDER[c.side]))
+            prev.cues.sort(key=_cue_order)
             prev.vocatives.extend(u.vocatives)
             prev.named |= u.named
             prev.pronoun_genders |= u.pronoun_genders
